@@ -1,0 +1,1 @@
+"""Speech recognition front end (Qwen3-ASR): transcribe, then align."""

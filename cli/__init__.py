@@ -1,0 +1,1 @@
+"""The ``qalign`` command line. Heavy imports happen inside the commands."""

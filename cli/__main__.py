@@ -1,0 +1,5 @@
+import sys
+
+from qalign.cli.main import main
+
+sys.exit(main())

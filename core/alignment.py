@@ -1,0 +1,310 @@
+"""The alignment data model: frozen dataclasses with times in float seconds.
+
+* :class:`Unit` is one aligned unit of the transcript: a word, or one CJK
+  character. It keeps the transcript's own text (punctuation and casing
+  included) beside the normalised form the model saw.
+* :class:`Phone` is one phone inside a word (engines that time phones).
+* :class:`Segment` is a sentence or subtitle cue covering a run of units.
+* :class:`Alignment` holds them all with the audio duration, the language and
+  the :class:`Source` that produced them.
+
+Validation happens at construction and the error message carries the
+offending values. Times obey ``0 <= start <= end <= duration``; units (and
+phones) are in order and do not overlap: ``end[i] <= start[i + 1]``.
+
+:meth:`Alignment.to_dict` / :meth:`Alignment.from_dict` are the lossless JSON
+form (schema version :data:`SCHEMA_VERSION`, documented in the README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from qalign.errors import ValidationError
+
+SCHEMA_VERSION = 1
+
+# Float seconds are compared against the duration with this slack so that
+# values that went through integer milliseconds still validate.
+_EPS = 1e-9
+
+
+def _check_span(kind: str, index: int | None, text: str, start: float, end: float) -> None:
+    where = f"{kind} {index} " if index is not None else f"{kind} "
+    if not (start == start and end == end):  # NaN
+        raise ValidationError(f"{where}{text!r}: start/end is NaN ({start}, {end})")
+    if start < 0:
+        raise ValidationError(f"{where}{text!r}: start {start} s is negative")
+    if end < start:
+        raise ValidationError(f"{where}{text!r}: end {end} s is before start {start} s")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One aligned unit (a word, or one CJK character).
+
+    Attributes:
+        text: the unit as written in the transcript, with punctuation and casing.
+        norm: the normalised form fed to the model (letters, digits, apostrophes).
+        start: start time in seconds.
+        end: end time in seconds (``end >= start``).
+        score: confidence in [0, 1], or ``None`` when the engine gives none.
+        char_start: offset of ``text`` in the transcript (characters), or ``None``.
+        char_end: offset one past the end of ``text``, or ``None``.
+    """
+
+    text: str
+    norm: str
+    start: float
+    end: float
+    score: float | None = None
+    char_start: int | None = None
+    char_end: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_span("unit", None, self.text, self.start, self.end)
+        if self.score is not None and not 0.0 <= self.score <= 1.0:
+            raise ValidationError(f"unit {self.text!r}: score {self.score} is outside [0, 1]")
+        if (self.char_start is None) != (self.char_end is None):
+            raise ValidationError(
+                f"unit {self.text!r}: char_start {self.char_start} and char_end "
+                f"{self.char_end} must both be set or both be None"
+            )
+        if self.char_start is not None and self.char_end is not None:
+            if not 0 <= self.char_start <= self.char_end:
+                raise ValidationError(
+                    f"unit {self.text!r}: character offsets {self.char_start}..{self.char_end} "
+                    "are out of order"
+                )
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """One phone, in seconds. ``label`` is the engine's symbol (ARPAbet for sphinx)."""
+
+    label: str
+    start: float
+    end: float
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        _check_span("phone", None, self.label, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A sentence or cue spanning ``units[unit_start:unit_end]`` of its alignment.
+
+    ``unit_start == unit_end`` means a segment with no unit timings (a cue
+    read from a subtitle file, say).
+    """
+
+    text: str
+    start: float
+    end: float
+    unit_start: int = 0
+    unit_end: int = 0
+
+    def __post_init__(self) -> None:
+        _check_span("segment", None, self.text, self.start, self.end)
+        if not 0 <= self.unit_start <= self.unit_end:
+            raise ValidationError(
+                f"segment {self.text!r}: unit range {self.unit_start}..{self.unit_end} is invalid"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an alignment came from: engine name, model id or folder, decoder."""
+
+    engine: str
+    model: str | None = None
+    decoder: str | None = None
+
+
+def _check_order(kind: str, items: Sequence[Any], label: str, duration: float) -> None:
+    prev_end = 0.0
+    for i, item in enumerate(items):
+        if item.end > duration + _EPS:
+            raise ValidationError(
+                f"{kind} {i} {getattr(item, label)!r}: end {item.end} s is past the audio "
+                f"duration {duration} s"
+            )
+        if i and item.start < prev_end - _EPS:
+            raise ValidationError(
+                f"{kind} {i} {getattr(item, label)!r}: start {item.start} s is before the end "
+                f"{prev_end} s of {kind} {i - 1}"
+            )
+        prev_end = item.end
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """Units, segments and phones timed against one audio file.
+
+    Attributes:
+        units: aligned units in transcript order, non-overlapping.
+        segments: sentences or cues, in order; may be empty.
+        duration: length of the audio in seconds.
+        language: language name (e.g. ``"English"``) or ``None`` when unknown.
+        source: what produced the alignment.
+        phones: phones in time order, non-overlapping; empty unless the engine times phones.
+    """
+
+    units: tuple[Unit, ...]
+    segments: tuple[Segment, ...] = ()
+    duration: float = 0.0
+    language: str | None = None
+    source: Source = field(default_factory=lambda: Source("unknown"))
+    phones: tuple[Phone, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Accept any iterable but store tuples so the object is hashable and frozen.
+        for name in ("units", "segments", "phones"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        if not self.duration >= 0:
+            raise ValidationError(f"duration {self.duration} s is negative or NaN")
+        _check_order("unit", self.units, "text", self.duration)
+        _check_order("phone", self.phones, "label", self.duration)
+        for i, seg in enumerate(self.segments):
+            if seg.end > self.duration + _EPS:
+                raise ValidationError(
+                    f"segment {i} {seg.text!r}: end {seg.end} s is past the audio duration "
+                    f"{self.duration} s"
+                )
+            if seg.unit_end > len(self.units):
+                raise ValidationError(
+                    f"segment {i} {seg.text!r}: unit range {seg.unit_start}..{seg.unit_end} "
+                    f"exceeds the {len(self.units)} units"
+                )
+            if i and seg.start < self.segments[i - 1].start:
+                raise ValidationError(
+                    f"segment {i} {seg.text!r}: start {seg.start} s is before segment {i - 1}'s "
+                    f"start {self.segments[i - 1].start} s"
+                )
+
+    # -- convenience -----------------------------------------------------------------
+
+    def segment_units(self, segment: Segment) -> tuple[Unit, ...]:
+        """The units a segment spans."""
+        return self.units[segment.unit_start : segment.unit_end]
+
+    def text(self) -> str:
+        """The aligned text: segment texts, else unit texts, joined by spaces."""
+        if self.segments:
+            return " ".join(s.text for s in self.segments)
+        return " ".join(u.text for u in self.units)
+
+    def with_segments(self, segments: Iterable[Segment]) -> Alignment:
+        """A copy with other segments."""
+        return replace(self, segments=tuple(segments))
+
+    # -- lossless JSON form ----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``words``, ``segments``, ``phones``, ``duration``, ``language``, ``source``."""
+        return {
+            "version": SCHEMA_VERSION,
+            "duration": self.duration,
+            "language": self.language,
+            "source": {
+                "engine": self.source.engine,
+                "model": self.source.model,
+                "decoder": self.source.decoder,
+            },
+            "words": [
+                {
+                    "text": u.text,
+                    "norm": u.norm,
+                    "start": u.start,
+                    "end": u.end,
+                    "score": u.score,
+                    "char_start": u.char_start,
+                    "char_end": u.char_end,
+                }
+                for u in self.units
+            ],
+            "segments": [
+                {
+                    "text": s.text,
+                    "start": s.start,
+                    "end": s.end,
+                    "words": [s.unit_start, s.unit_end],
+                }
+                for s in self.segments
+            ],
+            "phones": [
+                {"label": p.label, "start": p.start, "end": p.end, "score": p.score}
+                for p in self.phones
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alignment:
+        """Rebuild an alignment from :meth:`to_dict` output.
+
+        Raises:
+            ValidationError: unknown schema version, missing fields or invalid values.
+        """
+        try:
+            version = data.get("version", SCHEMA_VERSION)
+            if version != SCHEMA_VERSION:
+                raise ValidationError(
+                    f"JSON schema version {version!r} is not supported (expected {SCHEMA_VERSION})"
+                )
+            src = data.get("source") or {}
+            words = [
+                Unit(
+                    text=str(w["text"]),
+                    norm=str(w.get("norm", w["text"])),
+                    start=float(w["start"]),
+                    end=float(w["end"]),
+                    score=None if w.get("score") is None else float(w["score"]),
+                    char_start=w.get("char_start"),
+                    char_end=w.get("char_end"),
+                )
+                for w in data.get("words", [])
+            ]
+            segments = []
+            for s in data.get("segments", []):
+                first, last = s.get("words", [0, 0])
+                segments.append(
+                    Segment(str(s["text"]), float(s["start"]), float(s["end"]), int(first), int(last))
+                )
+            phones = [
+                Phone(
+                    str(p["label"]),
+                    float(p["start"]),
+                    float(p["end"]),
+                    None if p.get("score") is None else float(p["score"]),
+                )
+                for p in data.get("phones", [])
+            ]
+            ends = [x.end for x in (*words, *segments, *phones)]
+            duration = data.get("duration")
+            duration = float(duration) if duration is not None else max(ends, default=0.0)
+            return cls(
+                units=tuple(words),
+                segments=tuple(segments),
+                duration=duration,
+                language=data.get("language"),
+                source=Source(
+                    engine=str(src.get("engine", "unknown")),
+                    model=src.get("model"),
+                    decoder=src.get("decoder"),
+                ),
+                phones=tuple(phones),
+            )
+        except ValidationError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValidationError(f"not a qalign alignment JSON: {exc!r}") from None

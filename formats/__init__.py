@@ -1,0 +1,84 @@
+"""Reading and writing alignment files.
+
+Use :func:`save` and :func:`load`; the format comes from the file extension or
+an explicit ``format`` id (see :func:`names`). Importing this package imports
+neither torch nor transformers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qalign.alignment import Alignment
+from qalign.atomic import write_atomic
+from qalign.errors import QalignError, ReadError
+from qalign.formats import jsonfmt  # noqa: F401  (registers itself)
+from qalign.formats.base import Format, decode_text
+from qalign.formats.registry import extensions, format_of, get, names, register
+
+__all__ = [
+    "Format",
+    "dumps",
+    "extensions",
+    "format_of",
+    "get",
+    "load",
+    "loads",
+    "names",
+    "register",
+    "save",
+]
+
+
+def dumps(alignment: Alignment, format: str, **options: Any) -> str:
+    """Render ``alignment`` in the format called ``format``."""
+    return get(format).dumps(alignment, **options)
+
+
+def save(alignment: Alignment, path: str | Path, format: str | None = None, **options: Any) -> None:
+    """Write ``alignment`` to ``path`` atomically, in ``format`` or the extension's format.
+
+    Raises:
+        UnknownFormatError: no writable format matches.
+        WriteError: the file could not be written.
+    """
+    fmt = format_of(path, format)
+    if not fmt.can_write():
+        raise ReadError(path, f"format {fmt.name!r} can be read but not written")
+    write_atomic(path, fmt.dumps(alignment, **options))
+
+
+def loads(text: str, format: str, **options: Any) -> Alignment:
+    """Parse ``text`` in the format called ``format``."""
+    return get(format).loads(text, **options)
+
+
+def load(path: str | Path, format: str | None = None, **options: Any) -> Alignment:
+    """Read an alignment file (UTF-8 with or without BOM, or UTF-16).
+
+    Options go to the format's reader; TextGrid takes ``tier`` (the word tier's name).
+
+    Raises:
+        UnknownFormatError: no readable format matches.
+        ReadError: the file is missing, undecodable or invalid; the message names it.
+    """
+    fmt = format_of(path, format)
+    if not fmt.can_read():
+        raise ReadError(path, f"format {fmt.name!r} can be written but not read")
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ReadError(path, exc.strerror or str(exc)) from None
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError as exc:
+        raise ReadError(path, f"not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return fmt.loads(text, **options)
+    except ReadError:
+        raise
+    except QalignError as exc:
+        raise ReadError(path, f"invalid {fmt.name}: {exc}") from None
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ReadError(path, f"invalid {fmt.name}: {exc}") from None
