@@ -93,6 +93,14 @@ class ModelLoadError(_PathError):
     """A checkpoint is missing, incomplete, unsafe or not the expected kind of model."""
 
 
+class ModelNotFoundError(ModelLoadError):
+    """The model is neither a folder on disk nor in the local cache, and the hub cannot be reached.
+
+    ``--engine auto`` treats this (and only this) load failure as a reason to use
+    the offline engine instead.
+    """
+
+
 class MissingDependencyError(QalignError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
