@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 import click
-
 from qalign import __version__
 from qalign.errors import QalignError
 

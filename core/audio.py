@@ -15,7 +15,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-
 from qalign.errors import AudioError
 
 logger = logging.getLogger("qalign")

@@ -13,8 +13,10 @@ from typing import Any
 from qalign.alignment import Alignment
 from qalign.atomic import write_atomic
 from qalign.errors import QalignError, ReadError
+
 # Each format module registers itself on import: one import line per module.
 from qalign.formats import jsonfmt  # noqa: F401
+
 # (textgrid family)
 # (subtitle family)
 from qalign.formats.base import Format, decode_text

@@ -1,0 +1,97 @@
+"""``qalign align AUDIO TRANSCRIPT``: time every word of a transcript against its audio."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from qalign.cli.common import configure_logging, cue_options, output_options, write_outputs
+
+
+@click.command()
+@click.argument("audio", type=str)
+@click.argument("transcript", type=str)
+@output_options
+@click.option("--language", "-l", help="Language name or ISO code (default: guessed from the script).")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "qwen3", "sphinx"]),
+    default="auto",
+    show_default=True,
+    help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
+)
+@click.option("--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16.")
+@click.option(
+    "--decoder",
+    type=click.Choice(["monotonic", "reference"]),
+    default="monotonic",
+    show_default=True,
+    help="monotonic: best ordered timing; reference: the official argmax + repair.",
+)
+@click.option(
+    "--granularity",
+    type=click.Choice(["word", "char"]),
+    default="word",
+    show_default=True,
+    help="Units: words (CJK: characters), or every character.",
+)
+@click.option(
+    "--phones",
+    type=click.Choice(["none", "sphinx"]),
+    default="none",
+    show_default=True,
+    help="Add a phone tier (English) aligned by sphinx inside each word.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+def align(
+    audio: str,
+    transcript: str,
+    outputs: tuple[str, ...],
+    out_format: str | None,
+    max_chars: int | None,
+    max_lines: int | None,
+    max_duration: float | None,
+    language: str | None,
+    engine: str,
+    model: str | None,
+    device: str,
+    dtype: str,
+    decoder: str,
+    granularity: str,
+    phones: str,
+    quiet: bool,
+) -> None:
+    """Align TRANSCRIPT (a UTF-8 text file, or - for stdin) to AUDIO.
+
+    Writes one file per -o (format from the extension or --format); with no
+    -o, the JSON goes to stdout.
+    """
+    configure_logging(quiet)
+    from qalign.aligner.base import AlignRequest
+    from qalign.aligner.engines import EngineOptions, create_aligner
+    from qalign.aligner.languages import resolve_language
+    from qalign.audio import load_audio
+    from qalign.errors import QalignError
+    from qalign.formats import format_of
+    from qalign.transcript import guess_language, read_transcript
+
+    writers = [format_of(path, out_format) for path in outputs]  # fail before any work
+    text = read_transcript(transcript)
+    if language:
+        lang = resolve_language(language)
+    else:
+        lang = guess_language(text)
+        logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
+    samples = load_audio(audio)
+    options = EngineOptions(model, device, dtype, decoder, granularity)
+    aligner = create_aligner(engine, options, lang)
+    (result,) = aligner.align_batch([AlignRequest(samples, text, lang, name=audio)])
+    if isinstance(result, QalignError):
+        raise result
+    if phones == "sphinx" and result.source.engine != "sphinx":
+        from qalign.aligner.sphinx import add_sphinx_phones
+
+        result = add_sphinx_phones(result, samples)
+    write_outputs(result, outputs, writers, out_format, cue_options(max_chars, max_lines, max_duration))
