@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from qalign.errors import ModelLoadError, QalignError
+from qalign.errors import ModelLoadError, ModelNotFoundError, QalignError
 
 if TYPE_CHECKING:
     import torch
@@ -176,7 +176,9 @@ def resolve_device(device: str) -> str:
     try:
         dev = torch.device(name)
     except (RuntimeError, ValueError):
-        raise QalignError(f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)") from None
+        raise QalignError(
+            f"unknown device {device!r} (use auto, cpu, cuda, cuda:N or mps)"
+        ) from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise QalignError(f"device {device!r} requested but CUDA is not available")
@@ -260,7 +262,8 @@ def locate(name_or_path: str, kind: Kind) -> Path:
     """The local folder holding a model: the path itself, or the Hub cache (downloading if online).
 
     Raises:
-        ModelLoadError: the folder does not exist, or the Hub id is neither cached nor reachable.
+        ModelLoadError: the folder does not exist.
+        ModelNotFoundError: a Hub id that is neither cached nor reachable.
     """
     path = Path(name_or_path).expanduser()
     if path.is_dir():
@@ -287,12 +290,12 @@ def locate(name_or_path: str, kind: Kind) -> Path:
             )
         except Exception as exc:  # noqa: BLE001 - every hub failure becomes one message
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ModelLoadError(
+            raise ModelNotFoundError(
                 name_or_path,
                 f"not a local folder, not in the Hugging Face cache, and the Hub cannot be reached "
                 f"({detail}); {_how_to_pass_folder(kind)}",
             ) from None
-    raise ModelLoadError(
+    raise ModelNotFoundError(
         name_or_path,
         f"not a local folder and not in the Hugging Face cache (HF_HUB_OFFLINE is set); "
         f"{_how_to_pass_folder(kind)}",
@@ -313,7 +316,9 @@ def _read_config(folder: Path) -> dict[str, Any]:
 
 
 def _check_weight_files(folder: Path) -> None:
-    if (folder / "model.safetensors").is_file() or (folder / "model.safetensors.index.json").is_file():
+    if (folder / "model.safetensors").is_file() or (
+        folder / "model.safetensors.index.json"
+    ).is_file():
         return
     pickles = sorted(p.name for p in folder.iterdir() if p.suffix in _PICKLE_SUFFIXES)
     if pickles:
@@ -328,11 +333,15 @@ def _check_weight_files(folder: Path) -> None:
 # -- config conversion ------------------------------------------------------------------
 
 
-def _layout_and_kind(folder: Path, raw: dict[str, Any]) -> tuple[Literal["original", "native"], Kind]:
+def _layout_and_kind(
+    folder: Path, raw: dict[str, Any]
+) -> tuple[Literal["original", "native"], Kind]:
     model_type = raw.get("model_type")
     if isinstance(raw.get("thinker_config"), dict):
         thinker = raw["thinker_config"]
-        is_aligner = "classify_num" in thinker or thinker.get("model_type") == "qwen3_forced_aligner"
+        is_aligner = (
+            "classify_num" in thinker or thinker.get("model_type") == "qwen3_forced_aligner"
+        )
         return "original", "aligner" if is_aligner else "asr"
     if model_type != "qwen3_asr":
         raise ModelLoadError(
@@ -443,11 +452,15 @@ def _summary(
             proc = folder / "processor_config.json"
             if proc.is_file():
                 try:
-                    segment = json.loads(proc.read_text(encoding="utf-8")).get("timestamp_segment_time")
+                    segment = json.loads(proc.read_text(encoding="utf-8")).get(
+                        "timestamp_segment_time"
+                    )
                 except (OSError, ValueError):
                     segment = None
         if segment is None:
-            raise ModelLoadError(folder, "no timestamp_segment_time in config.json or processor_config.json")
+            raise ModelLoadError(
+                folder, "no timestamp_segment_time in config.json or processor_config.json"
+            )
         segment_ms = float(segment)
         num_labels = int(config.num_labels)
     eos: list[int] = []
@@ -456,12 +469,18 @@ def _summary(
         if tid is not None:
             eos.append(tid)
     conf_eos = raw.get("eos_token_id")
-    for tid in conf_eos if isinstance(conf_eos, list) else [conf_eos] if conf_eos is not None else []:
+    for tid in (
+        conf_eos if isinstance(conf_eos, list) else [conf_eos] if conf_eos is not None else []
+    ):
         if int(tid) not in eos:
             eos.append(int(tid))
     pad = raw.get("pad_token_id")
     if pad is None:
-        pad = _token_id(tokenizer, "<|endoftext|>") or tokenizer.pad_token_id or (eos[0] if eos else 0)
+        pad = (
+            _token_id(tokenizer, "<|endoftext|>")
+            or tokenizer.pad_token_id
+            or (eos[0] if eos else 0)
+        )
     langs = raw.get("support_languages")
     audio_cfg = config.audio_config
     return ModelSummary(
@@ -533,7 +552,9 @@ def load_model(
     )
     from transformers.utils import logging as hf_logging
 
-    model_cls = Qwen3ASRForTokenClassification if kind == "aligner" else Qwen3ASRForConditionalGeneration
+    model_cls = (
+        Qwen3ASRForTokenClassification if kind == "aligner" else Qwen3ASRForConditionalGeneration
+    )
     kwargs: dict[str, Any] = {}
     try:
         if layout == "original":
@@ -544,7 +565,9 @@ def load_model(
     except ModelLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - a malformed config, in whatever way
-        raise ModelLoadError(folder, f"config.json is not a valid Qwen3-ASR config: {exc}") from None
+        raise ModelLoadError(
+            folder, f"config.json is not a valid Qwen3-ASR config: {exc}"
+        ) from None
     if kind == "aligner" and not (getattr(config, "num_labels", 0) or 0) > 2:
         raise ModelLoadError(folder, "config has no timestamp classes (num_labels / classify_num)")
 
@@ -593,7 +616,11 @@ def load_model(
         model.to(dev)
     log.info(
         "loaded %s (%s layout, %s) on %s as %s",
-        source, layout, kind, dev, str(torch_dtype).replace("torch.", ""),
+        source,
+        layout,
+        kind,
+        dev,
+        str(torch_dtype).replace("torch.", ""),
     )
     return LoadedModel(
         model=model,
