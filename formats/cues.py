@@ -83,10 +83,16 @@ class CueOptions:
     min_gap: float = 2 / 24
 
     def __post_init__(self) -> None:
-        if self.max_chars is not None and not (isinstance(self.max_chars, int) and self.max_chars >= 1):
-            raise ValidationError(f"cue option max_chars must be a positive integer, got {self.max_chars!r}")
+        if self.max_chars is not None and not (
+            isinstance(self.max_chars, int) and self.max_chars >= 1
+        ):
+            raise ValidationError(
+                f"cue option max_chars must be a positive integer, got {self.max_chars!r}"
+            )
         if not (isinstance(self.max_lines, int) and self.max_lines >= 1):
-            raise ValidationError(f"cue option max_lines must be a positive integer, got {self.max_lines!r}")
+            raise ValidationError(
+                f"cue option max_lines must be a positive integer, got {self.max_lines!r}"
+            )
         if not self.max_duration > 0 or not self.max_cps > 0:
             raise ValidationError(
                 f"cue options max_duration ({self.max_duration}) and max_cps ({self.max_cps}) must be positive"
@@ -94,7 +100,9 @@ class CueOptions:
         for name in ("min_duration", "linger", "chain", "min_gap"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
-                raise ValidationError(f"cue option {name} must be a number >= 0 seconds, got {value!r}")
+                raise ValidationError(
+                    f"cue option {name} must be a number >= 0 seconds, got {value!r}"
+                )
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], **defaults: Any) -> CueOptions:
@@ -227,7 +235,9 @@ def _segment_cues(segments: Sequence[Segment]) -> list[Cue]:
 
 def _blocks(alignment: Alignment) -> list[tuple[int, int]]:
     """Unit ranges no cue may straddle: each segment's, and the runs between them."""
-    ranges = sorted((s.unit_start, s.unit_end) for s in alignment.segments if s.unit_end > s.unit_start)
+    ranges = sorted(
+        (s.unit_start, s.unit_end) for s in alignment.segments if s.unit_end > s.unit_start
+    )
     blocks: list[tuple[int, int]] = []
     pos = 0
     for lo, hi in ranges:
@@ -255,7 +265,6 @@ def _split_block(units: list[Unit], opts: CueOptions, max_chars: int) -> list[Cu
 
     def two_lines(i: int, j: int) -> float:
         """Cost of the best two-line layout of units[i:j]."""
-        total = prefix[j] - prefix[i] - len(seps[i])
         best_cost = math.inf
         for a in range(i + 1, j):
             w1 = prefix[a] - prefix[i] - len(seps[i])

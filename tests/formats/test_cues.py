@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ValidationError
 from qalign.formats.cues import (
@@ -26,7 +25,9 @@ def _words(text: str, start: float = 0.0, step: float = 0.3, length: float = 0.2
 
 
 def _align(units: list[Unit], segments=(), tail: float = 1.0) -> Alignment:
-    return Alignment(tuple(units), tuple(segments), duration=max((u.end for u in units), default=0) + tail)
+    return Alignment(
+        tuple(units), tuple(segments), duration=max((u.end for u in units), default=0) + tail
+    )
 
 
 def test_text_width_counts_full_width_double_and_combining_marks_zero():
@@ -108,7 +109,10 @@ def test_character_offsets_decide_spaces():
     ]
     assert build_cues(_align(units))[0].text == "私はPythonが"
     # Korean keeps its spaces (from the offsets, and from the script without them).
-    ko = [Unit("안녕", "안녕", 0.0, 0.3, None, 0, 2), Unit("하세요", "하세요", 0.3, 0.6, None, 3, 6)]
+    ko = [
+        Unit("안녕", "안녕", 0.0, 0.3, None, 0, 2),
+        Unit("하세요", "하세요", 0.3, 0.6, None, 3, 6),
+    ]
     assert build_cues(_align(ko))[0].text == "안녕 하세요"
     ko_plain = [Unit("안녕", "안녕", 0.0, 0.3), Unit("하세요", "하세요", 0.3, 0.6)]
     assert build_cues(_align(ko_plain))[0].text == "안녕 하세요"
@@ -123,25 +127,34 @@ def test_a_word_wider_than_a_line_stays_whole_on_its_own_line():
 
 def test_short_cue_is_held_for_min_duration_where_the_gap_allows():
     units = [Unit("Yes.", "yes", 1.0, 1.2), Unit("Later.", "later", 5.0, 5.4)]
-    cues = build_cues(_align(units, [Segment("Yes.", 1.0, 1.2, 0, 1), Segment("Later.", 5.0, 5.4, 1, 2)]))
+    cues = build_cues(
+        _align(units, [Segment("Yes.", 1.0, 1.2, 0, 1), Segment("Later.", 5.0, 5.4, 1, 2)])
+    )
     assert cues[0].end == pytest.approx(1.0 + 5 / 6)
     # Not enough gap: the hold stops min_gap before the next cue, never shortening speech.
     units = [Unit("Yes.", "yes", 1.0, 1.2), Unit("No.", "no", 1.4, 1.6)]
-    cues = build_cues(_align(units, [Segment("Yes.", 1.0, 1.2, 0, 1), Segment("No.", 1.4, 1.6, 1, 2)]))
+    cues = build_cues(
+        _align(units, [Segment("Yes.", 1.0, 1.2, 0, 1), Segment("No.", 1.4, 1.6, 1, 2)])
+    )
     assert cues[0].end == pytest.approx(1.4 - 2 / 24)
     assert cues[1].end == pytest.approx(1.4 + 5 / 6)
 
 
 def test_chaining_closes_short_gaps_and_respects_audio_end():
     # 40 columns at 20 per second want 2 s on screen; speech gives 1.2 s.
-    units = [Unit("First sentence here.", "x", 0.0, 2.0), Unit("Second, a much longer line of text here.", "y", 2.3, 3.5)]
+    units = [
+        Unit("First sentence here.", "x", 0.0, 2.0),
+        Unit("Second, a much longer line of text here.", "y", 2.3, 3.5),
+    ]
     segs = [Segment("a", 0.0, 2.0, 0, 1), Segment("b", 2.3, 3.5, 1, 2)]
     cues = build_cues(Alignment(tuple(units), tuple(segs), duration=3.6))
     assert cues[0].end == pytest.approx(2.3 - 2 / 24)
     assert cues[1].end == pytest.approx(3.6)  # the hold stops at the end of the audio
     longer = build_cues(Alignment(tuple(units), tuple(segs), duration=9.0))
     assert longer[1].end == pytest.approx(3.5 + 0.5)  # held at most `linger` past speech
-    off = build_cues(Alignment(tuple(units), tuple(segs), duration=3.6), CueOptions(chain=0.0, linger=0.0))
+    off = build_cues(
+        Alignment(tuple(units), tuple(segs), duration=3.6), CueOptions(chain=0.0, linger=0.0)
+    )
     assert off[0].end == pytest.approx(2.0)
 
 
@@ -152,7 +165,11 @@ def test_zero_length_unit_gets_a_tick_when_written():
 
 
 def test_alignment_without_units_gives_one_cue_per_segment():
-    segs = (Segment("One\ntwo", 0.5, 2.0), Segment("  ", 2.0, 2.5), Segment("Three", 1.5 + 0.5, 3.0))
+    segs = (
+        Segment("One\ntwo", 0.5, 2.0),
+        Segment("  ", 2.0, 2.5),
+        Segment("Three", 1.5 + 0.5, 3.0),
+    )
     cues = build_cues(Alignment((), segs, duration=3.0))
     assert [(c.start, c.end, c.text) for c in cues] == [(0.5, 2.0, "One\ntwo"), (2.0, 3.0, "Three")]
 
@@ -173,7 +190,14 @@ def test_writer_options_reach_the_cue_builder():
 
 @pytest.mark.parametrize(
     "options",
-    [{"max_chars": 0}, {"max_lines": 0}, {"max_duration": 0}, {"min_duration": -1}, {"max_cps": 0}, {"chain": float("nan")}],
+    [
+        {"max_chars": 0},
+        {"max_lines": 0},
+        {"max_duration": 0},
+        {"min_duration": -1},
+        {"max_cps": 0},
+        {"chain": float("nan")},
+    ],
 )
 def test_bad_options_raise_validation_error(options):
     with pytest.raises(ValidationError):
@@ -182,7 +206,13 @@ def test_bad_options_raise_validation_error(options):
 
 def test_alignment_from_cues_sorts_merges_and_clips():
     a = alignment_from_cues(
-        [(5.0, 6.0, "late"), (0.0, 4.0, "long"), (2.0, 3.0, "inside"), (5.0, 5.5, "same start"), (7, 8, " ")],
+        [
+            (5.0, 6.0, "late"),
+            (0.0, 4.0, "long"),
+            (2.0, 3.0, "inside"),
+            (5.0, 5.5, "same start"),
+            (7, 8, " "),
+        ],
         "srt",
     )
     assert [(s.start, s.end, s.text) for s in a.segments] == [
@@ -198,7 +228,19 @@ def test_alignment_from_cues_sorts_merges_and_clips():
 # -- properties ----------------------------------------------------------------------
 
 _TOKENS = st.sampled_from(
-    ["a", "the", "word", "longer", "sentence.", "clause,", "我", "们。", "supercalifragilistic", "x" * 50, "Q?"]
+    [
+        "a",
+        "the",
+        "word",
+        "longer",
+        "sentence.",
+        "clause,",
+        "我",
+        "们。",
+        "supercalifragilistic",
+        "x" * 50,
+        "Q?",
+    ]
 )
 
 
@@ -248,7 +290,9 @@ def test_cues_respect_limits_and_never_overlap(alignment, max_chars, max_lines, 
         assert cue.start <= cue.end <= alignment.duration + 1e-9
     for prev, nxt in zip(cues, cues[1:]):
         assert prev.end <= nxt.start + 1e-9
-    spans = [(s, e) for s, e, _c in timed_cues(alignment, tick, max_chars=max_chars, max_lines=max_lines)]
+    spans = [
+        (s, e) for s, e, _c in timed_cues(alignment, tick, max_chars=max_chars, max_lines=max_lines)
+    ]
     for k, (s, e) in enumerate(spans):
         assert s < e
         if k:
