@@ -1,0 +1,153 @@
+"""NIST CTM (time-marked conversation), the word list sclite and Kaldi score.
+
+One word per line: ``file channel start duration word [confidence]``, blank
+separated; lines starting with ``;;`` are comments.
+Spec: https://github.com/usnistgov/SCTK/blob/master/doc/infmts.htm
+
+Writing (format id ``ctm``, extension ``.ctm``):
+
+* Times are rounded once to integer milliseconds (half up) with
+  :func:`qalign.formats.timing.nonzero_spans`, so no word lasts 0 ms, then
+  printed as seconds with 3 decimals: ``start`` and ``duration``.
+* ``file`` is the option ``file_id`` (default ``audio``; usually the audio's
+  base name), ``channel`` the option ``channel`` (default ``1``, as Kaldi
+  writes it; sclite only needs it to match the STM's channel, often ``A``).
+* A word is the unit's original text (``norm=True`` writes the normalised
+  form, better for scoring). CTM words cannot hold whitespace: each run of it
+  becomes ``_``; a unit with no text left is skipped.
+* The confidence column is written, with 3 decimals, for units with a score.
+* An alignment without units writes one line per segment (its text joined by
+  ``_``), or without segments either, one per phone.
+
+Reading: comment and blank lines are skipped; extra fields after the
+confidence are ignored; of sclite's alternations (``<ALT_BEGIN>`` ...
+``<ALT>`` ... ``<ALT_END>``) the first alternative is kept; a confidence that is not a number in [0, 1] is
+dropped. A file may hold several recordings and channels: the reader keeps
+the records of ``file_id`` and ``channel`` when given, else of the first
+record's file and channel (others are left out with a warning), sorted by
+start time. A word starting at most 1.5 ms before the previous one ends (the
+rounding of start and duration to 3 decimals) is made to start at that end;
+larger overlaps raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from qalign.alignment import Alignment
+from qalign.formats.base import Format
+from qalign.formats.registry import register
+from qalign.formats.timing import nonzero_spans
+from qalign.formats.wordlist import (
+    Row,
+    alignment_from_rows,
+    join_small_overlaps,
+    one_line,
+    rows_of,
+)
+
+logger = logging.getLogger("qalign")
+
+_ALTERNATION = ("<ALT_BEGIN>", "<ALT>", "<ALT_END>")
+_OVERLAP = 0.0015  # seconds: overlaps this small come from 3-decimal rounding
+
+
+def _seconds(ms: int) -> str:
+    return f"{ms // 1000}.{ms % 1000:03d}"
+
+
+def dumps_ctm(
+    alignment: Alignment, *, file_id: str = "audio", channel: str = "1", norm: bool = False
+) -> str:
+    """Render ``alignment`` as CTM lines (see the module docstring)."""
+    file_id = one_line(str(file_id), "_") or "audio"
+    channel = one_line(str(channel), "_") or "1"
+    if alignment.units and norm:
+        rows = [Row(u.norm, u.start, u.end, u.score) for u in alignment.units]
+    else:
+        rows = rows_of(alignment)
+    spans = nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
+    lines = []
+    for row, (start, end) in zip(rows, spans):
+        word = one_line(row.text, "_")
+        if not word:
+            continue
+        fields = [file_id, channel, _seconds(start), _seconds(end - start), word]
+        if row.score is not None:
+            fields.append(f"{row.score:.3f}")
+        lines.append(" ".join(fields))
+    return "".join(line + "\n" for line in lines)
+
+
+def _score(fields: list[str]) -> float | None:
+    if len(fields) < 6:
+        return None
+    try:
+        value = float(fields[5])
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
+
+
+def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = None) -> Alignment:
+    """Parse CTM text; see the module docstring for which records are kept.
+
+    Raises:
+        ValueError: a line with fewer than 5 fields or non-numeric times, no
+            record for the requested file/channel, or overlapping words.
+    """
+    rows: list[tuple[float, int, Row]] = []
+    chosen: tuple[str, str] | None = None
+    left_out: set[tuple[str, str]] = set()
+    alternative = 0  # inside <ALT_BEGIN> ... <ALT_END>: which alternative this is
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split()
+        if not fields or fields[0].startswith(";;"):
+            continue
+        if len(fields) < 5:
+            raise ValueError(f"line {number}: expected 'file channel start duration word', got {line!r}")
+        key = (fields[0], fields[1])
+        if chosen is None and file_id in (None, key[0]) and channel in (None, key[1]):
+            chosen = key  # the first matching record fixes whatever was not asked for
+        if key != chosen:
+            left_out.add(key)
+            continue
+        marker = fields[4].upper()
+        if marker in _ALTERNATION:
+            alternative = {"<ALT_BEGIN>": 1, "<ALT>": alternative + 1, "<ALT_END>": 0}[marker]
+            continue
+        if alternative > 1:
+            continue
+        try:
+            start, duration = float(fields[2]), float(fields[3])
+        except ValueError:
+            raise ValueError(f"line {number}: start/duration are not numbers in {line!r}") from None
+        end = round(start + duration, 9)  # 11.851 + 0.204 is 12.055000000000001 in floats
+        rows.append((start, number, Row(fields[4], start, end, _score(fields))))
+    if chosen is None and left_out:
+        found = ", ".join(f"{f} {c}" for f, c in sorted(left_out))
+        raise ValueError(f"no records for file {file_id!r} channel {channel!r} (found: {found})")
+    if left_out and chosen is not None:
+        logger.warning("CTM: read file %s channel %s only; left out %d other file/channel pairs",
+                       chosen[0], chosen[1], len(left_out))
+    rows.sort(key=lambda item: (item[0], item[1]))
+    # Start and duration are each rounded to the file's precision, so a word may
+    # end up to one rounding step after the next one starts: join those.
+    return alignment_from_rows(join_small_overlaps([r for _, _, r in rows], _OVERLAP))
+
+
+@register
+class CtmFormat(Format):
+    name = "ctm"
+    extensions = (".ctm",)
+    description = "NIST CTM word list (sclite, Kaldi): file channel start duration word [confidence]"
+
+    def dumps(self, alignment: Alignment, **options: Any) -> str:
+        known = {k: options[k] for k in ("file_id", "channel", "norm") if k in options}
+        return dumps_ctm(alignment, **known)
+
+    def loads(self, text: str, **options: Any) -> Alignment:
+        known = {k: options[k] for k in ("file_id", "channel") if k in options}
+        return loads_ctm(text, **known)
+

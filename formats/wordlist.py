@@ -1,0 +1,159 @@
+"""What the word-level formats (TextGrid, CTM, TSV, Audacity, EAF) share.
+
+* :func:`rows_of` picks what a flat list of timed labels holds: the units, or
+  the segments when an alignment has no units (one read from SRT, say), or
+  the phones when it has neither (a phone-only TextGrid).
+* :func:`alignment_from_rows` turns timed labels read back from a file into an
+  :class:`~qalign.alignment.Alignment`, with :func:`norm_of` as the unit's
+  normalised form.
+* :func:`tier_role` tells a word, segment or phone tier of a file by its name.
+* :func:`unit_tier_name` names the tier of units: ``chars`` when every unit is
+  one CJK ideograph (Chinese and Cantonese are aligned per character),
+  ``words`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from qalign.alignment import Alignment, Segment, Unit
+
+
+class Row(NamedTuple):
+    """One timed label, times in float seconds; ``score`` in [0, 1] or ``None``."""
+
+    text: str
+    start: float
+    end: float
+    score: float | None = None
+
+
+def rows_of(alignment: Alignment) -> list[Row]:
+    """The units of ``alignment`` as rows; without units its segments, else its phones."""
+    if alignment.units:
+        return [Row(u.text, u.start, u.end, u.score) for u in alignment.units]
+    if alignment.segments:
+        return [Row(s.text, s.start, s.end) for s in alignment.segments]
+    return [Row(p.label, p.start, p.end, p.score) for p in alignment.phones]
+
+
+def _keep(ch: str) -> bool:
+    return ch == "'" or unicodedata.category(ch)[0] in "LN"
+
+
+def norm_of(text: str) -> str:
+    """The normalised form of a label: its letters, digits and apostrophes, lower-cased.
+
+    Whitespace inside a label (an utterance tier read as words) stays as one
+    space between the cleaned words, so words are not glued together.
+    """
+    words = ("".join(ch for ch in word if _keep(ch)) for word in text.split())
+    return " ".join(w for w in words if w).lower()
+
+
+def _is_cjk_ideograph(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("CJK UNIFIED IDEOGRAPH") or (
+        "\uf900" <= ch <= "\ufaff"  # compatibility ideographs
+    )
+
+
+def unit_tier_name(alignment: Alignment) -> str:
+    """``"chars"`` when every unit is a single CJK ideograph, else ``"words"``."""
+    units = alignment.units
+    if units and all(len(u.norm) == 1 and _is_cjk_ideograph(u.norm) for u in units):
+        return "chars"
+    return "words"
+
+
+WORD_TIERS = ("words", "word", "token", "tokens", "chars", "char", "ort")
+SEGMENT_TIERS = ("segments", "segment", "phrase", "phrases", "sentence", "sentences",
+                 "utterance", "utterances")
+PHONE_TIERS = ("phones", "phone")
+
+
+def tier_role(name: str) -> str:
+    """``"words"``, ``"segments"``, ``"phones"`` or ``""``: what a tier's name says it holds.
+
+    Case is ignored, and so is MFA's ``"speaker - "`` prefix (``"anna - words"``).
+    """
+    key = name.rsplit(" - ", 1)[-1].strip().lower()
+    for role, names in (("words", WORD_TIERS), ("segments", SEGMENT_TIERS),
+                        ("phones", PHONE_TIERS)):
+        if key in names:
+            return role
+    return ""
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def one_line(text: str, space: str = " ") -> str:
+    """``text`` with every run of whitespace (tabs, newlines) replaced by ``space``, stripped."""
+    return _SPACE.sub(space, text.strip())
+
+
+def join_small_overlaps(rows: Iterable[Row], tolerance: float) -> list[Row]:
+    """``rows`` where a row starting at most ``tolerance`` seconds before the previous
+    row's end is made to start at that end (rounding noise of the file's times)."""
+    out: list[Row] = []
+    for row in rows:
+        if out and out[-1].end - tolerance <= row.start < out[-1].end:
+            row = row._replace(start=out[-1].end, end=max(row.end, out[-1].end))
+        out.append(row)
+    return out
+
+
+_WIDENED = 0.0011  # seconds: a unit this short may be a zero-length one a writer widened
+
+
+def _inside(unit: Unit, segment: Row) -> bool:
+    """Whether ``unit`` belongs to ``segment``: its midpoint lies inside, or it is a
+    widened zero-length unit (at most ~1 ms) that starts inside."""
+    if segment.start <= (unit.start + unit.end) / 2 <= segment.end:
+        return True
+    return unit.end - unit.start <= _WIDENED and segment.start <= unit.start <= segment.end
+
+
+def _before(unit: Unit, segment: Row) -> bool:
+    return (unit.start + unit.end) / 2 < segment.start and not _inside(unit, segment)
+
+
+def alignment_from_rows(
+    rows: Iterable[Row],
+    *,
+    duration: float | None = None,
+    segments: Iterable[Row] = (),
+) -> Alignment:
+    """An alignment whose units are ``rows`` (in file order) and segments ``segments``.
+
+    Each segment covers the units whose midpoint lies inside it (and a unit of
+    at most ~1 ms that starts inside it: a zero-length unit a writer widened).
+    ``duration`` defaults to the latest end.
+
+    Raises:
+        ValueError: a time is not finite.
+        ValidationError: times are negative, reversed, overlapping or past ``duration``.
+    """
+    rows = list(rows)
+    seg_rows = list(segments)
+    for r in (*rows, *seg_rows):
+        if not (math.isfinite(r.start) and math.isfinite(r.end)):
+            raise ValueError(f"{r.text!r}: time is not a finite number ({r.start}, {r.end})")
+    units = [Unit(r.text, norm_of(r.text), r.start, r.end, r.score) for r in rows]
+    if duration is None:
+        duration = max((x.end for x in (*units, *seg_rows)), default=0.0)
+    segs = []
+    first = 0
+    for s in seg_rows:
+        while first < len(units) and _before(units[first], s):
+            first += 1
+        last = first
+        while last < len(units) and _inside(units[last], s):
+            last += 1
+        segs.append(Segment(s.text, s.start, s.end, first, last))
+        first = last
+    return Alignment(units=tuple(units), segments=tuple(segs), duration=duration)
