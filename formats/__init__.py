@@ -20,6 +20,7 @@ from qalign.formats import jsonfmt  # noqa: F401
 # (textgrid family)
 from qalign.formats import audacity, ctm, eaf, textgrid, tsv  # noqa: F401,E401
 # (subtitle family)
+from qalign.formats import ass, lrc, srt, vtt  # noqa: F401,E401
 from qalign.formats.base import Format, decode_text
 from qalign.formats.registry import extensions, format_of, get, names, register
 

@@ -1,0 +1,104 @@
+"""LRC writers, line-level and enhanced (formats/lrc.py). Golden input: see test_srt.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qalign import formats
+from qalign.alignment import Alignment, Segment, Unit
+from qalign.formats.timing import to_ticks
+
+GOLDEN = Path(__file__).parent / "golden"
+_LINE = re.compile(r"^\[(\d{2,}):(\d\d)\.(\d\d)\](.*)$")
+_WORD = re.compile(r"<(\d{2,}):(\d\d)\.(\d\d)>")
+
+
+@pytest.fixture
+def sample() -> Alignment:
+    return formats.load(GOLDEN / "srt_sample_input.json")
+
+
+def _cs(m: str, s: str, c: str) -> int:
+    return (int(m) * 60 + int(s)) * 100 + int(c)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out = []
+    for line in text.rstrip("\n").split("\n"):
+        m = _LINE.match(line)
+        assert m, line
+        out.append((_cs(*m.groups()[:3]), m.group(4)))
+    return out
+
+
+def test_matches_golden(sample):
+    assert formats.dumps(sample, "lrc") == (GOLDEN / "lrc_sample.lrc").read_text("utf-8")
+    enhanced = (GOLDEN / "lrc_sample_enhanced.lrc").read_text("utf-8")
+    assert formats.dumps(sample, "lrc-enhanced") == enhanced
+    assert formats.dumps(sample, "lrc", enhanced=True) == enhanced
+
+
+def test_lines_are_timed_in_order_and_cleared_after_pauses(sample):
+    lines = _lines(formats.dumps(sample, "lrc"))
+    times = [t for t, _ in lines]
+    assert times == sorted(times)
+    shown = [text for _t, text in lines if text]
+    assert (
+        " ".join(shown).replace("。 ", "。").startswith("Hello, world! Is 3 < 4 & {x} a C:\\path?")
+    )
+    assert shown[-1] == "我们今天去公园散步，天气非常好。"
+    assert lines[-1][1] == ""  # the display is cleared after the last line
+    # A clear line precedes the Chinese sentence (1 s pause), none precedes "Is" (0.68 s).
+    i = next(k for k, (_t, text) in enumerate(lines) if text.startswith("我"))
+    assert lines[i - 1][1] == ""
+    j = next(k for k, (_t, text) in enumerate(lines) if text.startswith("Is"))
+    assert lines[j - 1][1] != ""
+    # One line per cue by default.
+    assert all(len(text) <= 42 for _t, text in lines)
+
+
+def test_enhanced_words_carry_their_starts(sample):
+    lines = _lines(formats.dumps(sample, "lrc-enhanced"))
+    words = []
+    for line_time, text in lines:
+        if not text:
+            continue
+        pieces = _WORD.split(text)  # "", m, s, c, word, m, s, c, word, ..., m, s, c, ""
+        assert pieces[0] == "" and pieces[-1] == ""  # the last word's end closes the line
+        stamps = [_cs(*pieces[k : k + 3]) for k in range(1, len(pieces), 4)]
+        assert stamps[0] == line_time and stamps == sorted(stamps)
+        words += [(t, pieces[k + 3].strip()) for t, k in zip(stamps, range(1, len(pieces) - 4, 4))]
+    assert [w for _t, w in words] == [u.text for u in sample.units]
+    # Units that were not widened by rounding keep their own start exactly.
+    assert [t for t, _w in words] == [to_ticks(u.start, 0.01) for u in sample.units]
+
+
+def test_minutes_grow_past_99_and_clear_gap_option():
+    units = (Unit("late", "late", 6000.0, 6000.5), Unit("later.", "later", 6010.0, 6010.5))
+    a = Alignment(units, duration=6011.0)
+    assert formats.dumps(a, "lrc", max_chars=5) == (
+        "[100:00.00]late\n[100:00.83]\n[100:10.00]later.\n[100:10.83]\n"
+    )
+    assert formats.dumps(a, "lrc", max_chars=5, clear_gap=60) == (
+        "[100:00.00]late\n[100:10.00]later.\n[100:10.83]\n"
+    )
+
+
+def test_segments_without_units_become_plain_lines():
+    a = Alignment((), (Segment("two\nlines", 1.0, 2.0),), duration=2.0)
+    assert formats.dumps(a, "lrc-enhanced") == "[00:01.00]two lines\n[00:02.00]\n"
+
+
+def test_multi_line_cues_become_separate_lyric_lines():
+    units = tuple(
+        Unit(w, w, k * 0.5, k * 0.5 + 0.4) for k, w in enumerate("one two three four".split())
+    )
+    text = formats.dumps(Alignment(units, duration=3.0), "lrc", max_chars=8, max_lines=2)
+    assert [(t, line) for t, line in _lines(text) if line] == [
+        (0, "one two"),
+        (100, "three"),
+        (150, "four"),
+    ]
