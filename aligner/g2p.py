@@ -9,7 +9,8 @@ the aligner to find the word; it is not meant for speech synthesis.
 :func:`guess_pronunciation` tries, in order:
 
 1. **Numbers** (``2014``, ``3.5``, ``21st``, ``1,000``): spelled out as words
-   (``twenty fourteen``), each looked up in the dictionary.
+   (``twenty fourteen``), each looked up in the dictionary;
+   :func:`guess_pronunciations` gives every likely reading of a year.
 2. **Pieces**: a token with hyphens, slashes or digits inside (``e-mail``,
    ``mp3``) is pronounced piece by piece.
 3. **Analogy with the dictionary**: a known word plus an English suffix
@@ -113,32 +114,55 @@ def ordinal_words(n: int) -> list[str]:
 _NUMBER = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|th|s)?$")
 
 
-def number_words(token: str) -> list[str] | None:
-    """Spell a numeric token as words, or ``None`` when it is not one.
+def _plural(words: list[str]) -> list[str]:
+    last = words[-1]
+    ending = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
+    return [*words[:-1], ending]
 
-    Handles integers (``42``, ``1,000``), years (four digits from 1100 to 2099
-    read in pairs), decimals (``3.14`` → ``three point one four``), ordinals
-    (``21st``) and plurals of numbers (``1990s`` → ``nineteen nineties``).
-    Integers with a leading zero or more than 15 digits are read digit by digit.
+
+def number_readings(token: str) -> list[list[str]]:
+    """The ways a numeric token may be read, most likely first; empty when it is not one.
+
+    Handles integers (``42``, ``1,000``), decimals (``3.14`` → ``three point
+    one four``), ordinals (``21st``) and plurals of numbers (``1990s``).
+    A four-digit number from 1100 to 2099 has up to three readings: as a year in
+    pairs (``nineteen eighty four``), with hundreds (``nineteen hundred eighty
+    four``, as espeak-ng says it) and as a cardinal (``one thousand nine
+    hundred eighty four``). Integers with a leading zero or more than 15 digits
+    are read digit by digit.
     """
     m = _NUMBER.match(token.lower())
     if not m:
-        return None
+        return []
     whole, fraction, suffix = m.group(1).replace(",", ""), m.group(2), m.group(3)
+    value = int(whole)
     if (whole.startswith("0") and len(whole) > 1) or len(whole) > 15:
-        words = [_ONES[int(d)] for d in whole]
+        readings = [[_ONES[int(d)] for d in whole]]
     elif suffix in ("st", "nd", "rd", "th") and not fraction:
-        return ordinal_words(int(whole))
-    elif len(whole) == 4 and 1100 <= int(whole) <= 2099 and "," not in m.group(1) and not fraction:
-        words = year_words(int(whole))
+        return [ordinal_words(value)]
+    elif len(whole) == 4 and 1100 <= value <= 2099 and "," not in m.group(1) and not fraction:
+        readings = [year_words(value)]
+        high, low = divmod(value, 100)
+        if value % 100 and value < 2000:
+            readings.append([*_below_thousand(high), "hundred", *_below_thousand(low)])
+        readings.append(cardinal_words(value))
     else:
-        words = cardinal_words(int(whole))
+        readings = [cardinal_words(value)]
     if fraction:
-        words += ["point", *(_ONES[int(d)] for d in fraction)]
+        readings = [[*r, "point", *(_ONES[int(d)] for d in fraction)] for r in readings]
     if suffix == "s":
-        last = words[-1]
-        words[-1] = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
-    return words
+        readings = [_plural(r) for r in readings]
+    unique: list[list[str]] = []
+    for r in readings:
+        if r not in unique:
+            unique.append(r)
+    return unique
+
+
+def number_words(token: str) -> list[str] | None:
+    """The most likely reading of a numeric token (:func:`number_readings`), or ``None``."""
+    readings = number_readings(token)
+    return readings[0] if readings else None
 
 
 # --- letter-to-sound rules --------------------------------------------------
@@ -385,6 +409,23 @@ def _spell_letters(word: str, lookup: Lookup) -> tuple[str, ...] | None:
 
 
 _PIECES = re.compile(r"\d[\d,.]*(?:st|nd|rd|th|s)?(?![a-z])|\d+|[a-z']+")
+
+
+def guess_pronunciations(word: str, lookup: Lookup) -> tuple[tuple[str, ...], ...]:
+    """Pronunciations for a word the dictionary does not hold, most likely first.
+
+    Numbers may have several readings (:func:`number_readings`); other words get
+    one guess (:func:`guess_pronunciation`). Empty when ``word`` holds no letter or digit.
+    """
+    readings = number_readings(word.lower().strip("'"))
+    if readings:
+        return tuple(
+            dict.fromkeys(
+                tuple(p for w in r for p in (_first(lookup, w) or letter_to_sound(w))) for r in readings
+            )
+        )
+    guess = guess_pronunciation(word, lookup)
+    return (guess,) if guess else ()
 
 
 def guess_pronunciation(word: str, lookup: Lookup) -> tuple[str, ...]:

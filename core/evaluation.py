@@ -1,0 +1,267 @@
+"""Boundary accuracy of one alignment against a reference alignment.
+
+:func:`evaluate` matches the hypothesis' words to the reference's words and
+measures how far apart the matched boundaries are:
+
+* **Matching** is a minimum-edit-distance alignment of the two word sequences
+  after normalisation (lower case, curly apostrophes straight, punctuation
+  dropped). Reference items that are not words, such as silence marks
+  (``<eps>``, ``sil``, ``sp``, ``<sil>``, empty labels) and bracketed noise
+  markers (``[noise]``, ``<VOCNOISE>``, ``{lg}``), are left out on both sides
+  first. Only pairs whose normalised forms are equal count as matched; a word
+  that one side has and the other lacks (a filler the reference left
+  untranscribed) is simply unmatched.
+* **Boundaries**: each matched pair contributes two boundaries, its start and
+  its end. The *accumulated average shift* is the mean of
+  ``|hypothesis - reference|`` over all of them, in milliseconds; the
+  tolerance figures are the share of boundaries within 20 ms and 50 ms.
+* **Phones** are compared when both alignments have them, only inside matched
+  words (a phone belongs to the word its midpoint falls in). When both use
+  ARPAbet (stress digits are ignored: ``IH0`` = ``IH``), phones are paired by
+  label with the same edit-distance matching; otherwise (say ARPAbet against
+  MFA's IPA phones) they are paired by position inside words that have the
+  same number of phones, and :attr:`Evaluation.notes` says so.
+
+Times are float seconds in, milliseconds in the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qalign.alignment import Alignment, Phone, Unit
+
+NON_WORDS = frozenset({"", "<eps>", "sil", "sp", "spn", "<sil>", "[sil]", "#sil#", "<s>", "</s>", "<unk>"})
+"""Reference labels (lower case) that are silence or padding, not words."""
+
+_MARKER = re.compile(r"^(\[.*\]|<.*>|\{.*\})$")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+ARPABET = frozenset(
+    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH "
+    "UH UW V W Y Z ZH AX AXR IX UX DX EL EM EN NX Q WH".split()
+)
+"""ARPAbet phone symbols (without stress digits), including TIMIT's extra ones."""
+
+
+def normalize_word(text: str) -> str:
+    """A word's form for matching: lower case, letters, digits and inner apostrophes only."""
+    lowered = text.translate(_APOSTROPHES).lower()
+    return "".join(ch for ch in lowered if ch.isalnum() or ch == "'").strip("'")
+
+
+def is_word(label: str) -> bool:
+    """Whether a word-tier label is a word (not silence, padding or a bracketed marker)."""
+    stripped = label.strip()
+    return stripped.lower() not in NON_WORDS and not _MARKER.match(stripped) and bool(normalize_word(stripped))
+
+
+def arpabet_label(label: str) -> str | None:
+    """``label`` as a bare ARPAbet symbol (``"ih0"`` → ``"IH"``), or ``None`` when it is not one."""
+    bare = label.strip().upper().rstrip("012")
+    return bare if bare in ARPABET else None
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryStats:
+    """Boundary agreement of one tier.
+
+    Attributes:
+        tier: ``"words"`` or ``"phones"``.
+        hyp_items: items of the hypothesis considered (words or phones).
+        ref_items: items of the reference considered.
+        matched: matched pairs; each gives two boundaries.
+        mean_shift_ms: mean absolute boundary difference, milliseconds (``nan`` when none matched).
+        median_shift_ms: median absolute boundary difference, milliseconds.
+        within_20ms: share (0..1) of boundaries no more than 20 ms apart.
+        within_50ms: share (0..1) of boundaries no more than 50 ms apart.
+        mean_start_shift_ms: mean absolute difference of start boundaries only.
+    """
+
+    tier: str
+    hyp_items: int
+    ref_items: int
+    matched: int
+    mean_shift_ms: float
+    median_shift_ms: float
+    within_20ms: float
+    within_50ms: float
+    mean_start_shift_ms: float
+
+    @property
+    def boundaries(self) -> int:
+        """Boundaries measured (two per matched pair)."""
+        return 2 * self.matched
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Word (and phone) boundary agreement, with notes on what could not be compared."""
+
+    words: BoundaryStats
+    phones: BoundaryStats | None = None
+    notes: tuple[str, ...] = ()
+
+
+def match_sequences(hyp: Sequence[str], ref: Sequence[str]) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)`` with ``hyp[i] == ref[j]`` on a minimum-edit-distance path.
+
+    Substitutions, insertions and deletions cost 1 each; among equal-cost paths
+    matches are preferred. O(len(hyp) * len(ref)) time and memory.
+    """
+    n, m = len(hyp), len(ref)
+    # cost[i][j]: edit distance of hyp[:i] and ref[:j]
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = i
+    for j in range(m + 1):
+        cost[0][j] = j
+    for i in range(1, n + 1):
+        row, prev = cost[i], cost[i - 1]
+        h = hyp[i - 1]
+        for j in range(1, m + 1):
+            diag = prev[j - 1] + (0 if h == ref[j - 1] else 1)
+            row[j] = min(diag, prev[j] + 1, row[j - 1] + 1)
+    pairs: list[tuple[int, int]] = []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if hyp[i - 1] == ref[j - 1] and cost[i][j] == cost[i - 1][j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i - 1][j - 1] + 1:
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    pairs.reverse()
+    return pairs
+
+
+def boundary_stats(tier: str, hyp_items: int, ref_items: int, pairs: Sequence[tuple[float, float, float, float]]) -> BoundaryStats:
+    """Statistics from matched ``(hyp_start, hyp_end, ref_start, ref_end)`` tuples (seconds)."""
+    starts = [abs(hs - rs) * 1000.0 for hs, _, rs, _ in pairs]
+    shifts = starts + [abs(he - re_) * 1000.0 for _, he, _, re_ in pairs]
+    if not shifts:
+        nan = float("nan")
+        return BoundaryStats(tier, hyp_items, ref_items, 0, nan, nan, nan, nan, nan)
+    ordered = sorted(shifts)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    # A hair of slack so that 20 ms written as 0.02 s in a file still counts as within 20 ms.
+    return BoundaryStats(
+        tier=tier,
+        hyp_items=hyp_items,
+        ref_items=ref_items,
+        matched=len(pairs),
+        mean_shift_ms=sum(shifts) / len(shifts),
+        median_shift_ms=median,
+        within_20ms=sum(s <= 20.0 + 1e-6 for s in shifts) / len(shifts),
+        within_50ms=sum(s <= 50.0 + 1e-6 for s in shifts) / len(shifts),
+        mean_start_shift_ms=sum(starts) / len(starts),
+    )
+
+
+def _words(alignment: Alignment) -> list[Unit]:
+    return [u for u in alignment.units if is_word(u.text)]
+
+
+def _phones_of(units: Sequence[Unit], phones: Sequence[Phone]) -> list[list[Phone]]:
+    """The phones whose midpoint lies in each unit (silence phones left out)."""
+    out: list[list[Phone]] = [[] for _ in units]
+    k = 0
+    ordered = sorted(phones, key=lambda p: p.start)
+    for i, unit in enumerate(units):
+        while k < len(ordered) and (ordered[k].start + ordered[k].end) / 2 < unit.start:
+            k += 1
+        j = k
+        while j < len(ordered) and (ordered[j].start + ordered[j].end) / 2 <= unit.end:
+            if ordered[j].label.strip().lower() not in NON_WORDS:
+                out[i].append(ordered[j])
+            j += 1
+        k = j
+    return out
+
+
+def evaluate(hyp: Alignment, ref: Alignment, *, phones: bool = True) -> Evaluation:
+    """Compare ``hyp`` with ``ref``; see the module docstring for the method.
+
+    Args:
+        hyp: the alignment to judge.
+        ref: the reference (gold) alignment.
+        phones: also compare phones when both have them.
+    """
+    hyp_words, ref_words = _words(hyp), _words(ref)
+    pairs = match_sequences(
+        [normalize_word(u.text) for u in hyp_words], [normalize_word(u.text) for u in ref_words]
+    )
+    words = boundary_stats(
+        "words",
+        len(hyp_words),
+        len(ref_words),
+        [(hyp_words[i].start, hyp_words[i].end, ref_words[j].start, ref_words[j].end) for i, j in pairs],
+    )
+    notes: list[str] = []
+    if len(pairs) < len(ref_words):
+        notes.append(f"{len(ref_words) - len(pairs)} of {len(ref_words)} reference words unmatched")
+    phone_stats: BoundaryStats | None = None
+    if phones and hyp.phones and ref.phones:
+        phone_stats, note = _phone_stats(hyp_words, ref_words, pairs, hyp.phones, ref.phones)
+        if note:
+            notes.append(note)
+    elif phones and (hyp.phones or ref.phones):
+        notes.append("phones not compared: only one side has phones")
+    return Evaluation(words, phone_stats, tuple(notes))
+
+
+def _phone_stats(
+    hyp_words: list[Unit],
+    ref_words: list[Unit],
+    pairs: list[tuple[int, int]],
+    hyp_phones: Sequence[Phone],
+    ref_phones: Sequence[Phone],
+) -> tuple[BoundaryStats, str | None]:
+    hyp_in = _phones_of(hyp_words, hyp_phones)
+    ref_in = _phones_of(ref_words, ref_phones)
+    all_ref = [p for i, _ in enumerate(ref_words) for p in ref_in[i]]
+    by_label = all(arpabet_label(p.label) for p in all_ref) and all(
+        arpabet_label(p.label) for ps in hyp_in for p in ps
+    )
+    label: Callable[[Phone], str] = lambda p: arpabet_label(p.label) or p.label  # noqa: E731
+    matched: list[tuple[float, float, float, float]] = []
+    hyp_count = ref_count = skipped = 0
+    for i, j in pairs:
+        hp, rp = hyp_in[i], ref_in[j]
+        hyp_count += len(hp)
+        ref_count += len(rp)
+        if by_label:
+            for a, b in match_sequences([label(p) for p in hp], [label(p) for p in rp]):
+                matched.append((hp[a].start, hp[a].end, rp[b].start, rp[b].end))
+        elif len(hp) == len(rp):
+            matched.extend((a.start, a.end, b.start, b.end) for a, b in zip(hp, rp))
+        else:
+            skipped += 1
+    note = None
+    if not by_label:
+        note = (
+            "phone labels are not both ARPAbet: phones paired by position in words with equal "
+            f"phone counts ({skipped} of {len(pairs)} matched words skipped)"
+        )
+    return boundary_stats("phones", hyp_count, ref_count, matched), note
+
+
+def format_report(evaluation: Evaluation) -> str:
+    """A small plain-text table of an :class:`Evaluation` (what ``qalign evaluate`` prints)."""
+    lines = ["tier    matched/ref  mean shift  median  start shift  <=20ms  <=50ms"]
+    for stats in (evaluation.words, evaluation.phones):
+        if stats is None:
+            continue
+        lines.append(
+            f"{stats.tier:<7} {stats.matched:>5}/{stats.ref_items:<5} {stats.mean_shift_ms:>8.1f} ms"
+            f" {stats.median_shift_ms:>6.1f} {stats.mean_start_shift_ms:>9.1f} ms"
+            f" {100 * stats.within_20ms:>6.1f}% {100 * stats.within_50ms:>6.1f}%"
+        )
+    lines.extend(f"note: {note}" for note in evaluation.notes)
+    return "\n".join(lines)
