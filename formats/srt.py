@@ -97,7 +97,7 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
             the message gives the line number.
     """
     lines = split_lines(text)
-    cues = []
+    cues: list[tuple[float, float, str]] = []
     pos = 0
     while pos < len(lines):
         line = lines[pos]

@@ -61,14 +61,17 @@ def _payload(cue: Cue, start: int, end: int, word_timestamps: bool) -> str:
     return "".join(parts)
 
 
-def _seconds(hours: str | None, minutes: str, seconds: str | None, millis: str) -> float:
-    if seconds is None:  # mm:ss.ttt: the first field must be two digits
-        hours, minutes, seconds = None, hours, minutes
-        if len(minutes or "") != 2:
+def _seconds(first: str, second: str, third: str | None, millis: str) -> float:
+    """Seconds from the fields of ``hh:mm:ss.ttt`` or ``mm:ss.ttt`` (two-digit minutes)."""
+    if third is None:
+        if len(first) != 2:
             raise ValueError("minutes must have two digits")
-    if int(minutes or 0) > 59 or int(seconds) > 59:
+        hours, minutes, seconds = 0, int(first), int(second)
+    else:
+        hours, minutes, seconds = int(first), int(second), int(third)
+    if minutes > 59 or seconds > 59:
         raise ValueError("minutes or seconds above 59")
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds) + int(millis) / 1000
+    return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000
 
 
 def _timing(line: str, number: int) -> tuple[float, float]:
@@ -105,7 +108,7 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
                 f"line {pos + 1}: cue timing inside the header; a blank line must follow it"
             )
         pos += 1
-    cues = []
+    cues: list[tuple[float, float, str]] = []
     while pos < len(lines):
         line = lines[pos]
         if not line.strip():
