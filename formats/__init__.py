@@ -14,15 +14,22 @@ from qalign.alignment import Alignment
 from qalign.atomic import write_atomic
 from qalign.errors import QalignError, ReadError
 
-# Each format module registers itself on import: one import line per module.
-from qalign.formats import jsonfmt  # noqa: F401
-
-# (textgrid family)
-from qalign.formats import audacity, ctm, eaf, textgrid, tsv  # noqa: F401,E401
-# (subtitle family)
-from qalign.formats import ass, lrc, srt, vtt  # noqa: F401,E401
 from qalign.formats.base import Format, decode_text
 from qalign.formats.registry import extensions, format_of, get, names, register
+
+# Each format module registers itself on import.
+from qalign.formats import (  # noqa: E402,F401,I001
+    ass,
+    audacity,
+    ctm,
+    eaf,
+    jsonfmt,
+    lrc,
+    srt,
+    textgrid,
+    tsv,
+    vtt,
+)
 
 __all__ = [
     "Format",
