@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
+
 from qalign.cli.common import configure_logging, cue_options, output_options, write_outputs
 
 

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import click
+
 from qalign import __version__
 from qalign.errors import QalignError
 

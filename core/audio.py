@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+
 from qalign.errors import AudioError
 
 logger = logging.getLogger("qalign")

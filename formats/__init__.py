@@ -14,9 +14,6 @@ from qalign.alignment import Alignment
 from qalign.atomic import write_atomic
 from qalign.errors import QalignError, ReadError
 
-from qalign.formats.base import Format, decode_text
-from qalign.formats.registry import extensions, format_of, get, names, register
-
 # Each format module registers itself on import.
 from qalign.formats import (  # noqa: E402,F401,I001
     ass,
@@ -30,6 +27,8 @@ from qalign.formats import (  # noqa: E402,F401,I001
     tsv,
     vtt,
 )
+from qalign.formats.base import Format, decode_text
+from qalign.formats.registry import extensions, format_of, get, names, register
 
 __all__ = [
     "Format",

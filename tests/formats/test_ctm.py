@@ -8,6 +8,7 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+
 from qalign import formats
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ReadError

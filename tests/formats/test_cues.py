@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ValidationError
 from qalign.formats.cues import (

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
 from qalign import formats
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ReadError

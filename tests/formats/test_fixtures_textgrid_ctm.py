@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from qalign import formats
 from qalign.cli.main import main
 from qalign.errors import ReadError

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from qalign import formats
 from qalign.alignment import Alignment, Unit
 from qalign.formats.textgrid import positive_spans

@@ -10,6 +10,7 @@ from textwrap import dedent
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from qalign import formats
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ReadError

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from qalign import formats
 from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import ReadError
