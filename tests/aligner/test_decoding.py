@@ -130,11 +130,17 @@ def test_decoded_converts_freezes_and_derives_units():
         d.step_ms = 10  # type: ignore[misc]
 
 
-def test_decoded_rejects_ragged_arrays():
+def test_decoded_rejects_inconsistent_values():
     with pytest.raises(ValueError, match="differ in length"):
         Decoded([0, 80], [80], [1.0, 1.0])
     with pytest.raises(ValueError, match="1-D"):
         Decoded([[0]], [[80]], [[1.0]])
+    with pytest.raises(ValueError, match="unit 1 ends before it starts: 160 ms > 80 ms"):
+        Decoded([0, 160], [80, 80], [1.0, 1.0])
+    with pytest.raises(ValueError, match="not in"):
+        Decoded([0], [80], [1.5])
+    with pytest.raises(ValueError, match="not in"):
+        Decoded([0], [80], [np.nan])
 
 
 def test_registry_names_both_decoders_and_the_default():
@@ -228,6 +234,17 @@ def test_max_class_caps_every_slot():
     path = slots_of(d)
     assert path.max() <= 20 and is_feasible(path, 20, 1)
     assert path[:3].tolist() == [1, 3, 5]
+
+
+def test_model_running_past_the_audio_end_is_squeezed_in():
+    # Every slot's peak lies after the audio's end (class 20).
+    classes = [25, 27, 30, 33, 36, 38, 40, 44]
+    path = slots_of(decode_monotonic(peaked(classes, 50), max_class=20))
+    # each slot wants to be as late as possible: the latest feasible sequence,
+    # with every unit one class long
+    assert path.tolist() == [16, 17, 17, 18, 18, 19, 19, 20]
+    # a max_class past the last class is the same as none
+    assert slots_of(decode_monotonic(peaked(classes, 50), max_class=10_000)).tolist() == classes
 
 
 @pytest.mark.parametrize(
@@ -408,6 +425,18 @@ def test_scores_measure_mass_near_the_decoded_class():
     assert decode_reference(flat).scores[0] == pytest.approx(2 / n_classes)
     # the monotonic decoder ties towards (0, 1): two classes around 0, three around 1
     assert decode_monotonic(flat).scores[0] == pytest.approx(np.sqrt(2 * 3) / n_classes)
+
+
+@pytest.mark.parametrize("decode", [decode_reference, decode_monotonic])
+def test_results_do_not_depend_on_a_per_slot_offset(decode):
+    # Logits are defined up to a constant per slot; large offsets take the
+    # shifted log-sum-exp path, small ones the direct one.
+    logits = peaked([3, 3, 9, 2, 12, 14], 30, height=4.0).astype(np.float64)
+    offsets = np.array([0.0, 500.0, -700.0, 3.0, 1e4, -65.0])[:, None]
+    plain, moved = decode(logits), decode(logits + offsets)
+    assert plain.start_ms.tolist() == moved.start_ms.tolist()
+    assert plain.end_ms.tolist() == moved.end_ms.tolist()
+    np.testing.assert_allclose(plain.scores, moved.scores, rtol=1e-9)
 
 
 def test_score_between_classes_uses_the_nearest_class():
