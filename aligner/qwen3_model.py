@@ -1,0 +1,292 @@
+"""One forward pass of Qwen3-ForcedAligner: timestamp-class logits at the ``<timestamp>`` slots.
+
+This module is the numeric core behind :class:`qalign.aligner.qwen3.Qwen3Aligner`.
+It takes a loaded checkpoint (:func:`qalign.checkpoint.load_model`) and, for
+each (audio, units) pair, returns the logits over the ``num_labels`` timestamp
+classes at every ``<timestamp>`` position (class ``k`` = ``k`` x 80 ms).
+
+How it runs, and why:
+
+* **Audio encoder, one clip at a time.** It is windowed anyway (attention within
+  8 s windows), so batching it gains little, and running it alone keeps a clip's
+  result independent of its batch. The conv stack follows the reference exactly:
+  100-frame chunks, a final partial chunk zero-padded to 100 frames, except that
+  a clip of one chunk or less (<= 1 s) is convolved unpadded.
+* **Language model, batched by packing.** Items are concatenated into one
+  sequence, positions restart at 0 for each item, and causal attention runs
+  inside each item at its own length (a registered SDPA variant). No padding
+  to the longest item, and a batch gives bit-for-bit the single-item result.
+  ``use_cache=False``: one pass, no KV cache.
+* **Head only where needed.** The hidden states are gathered at the
+  ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
+  in float32 (from the float32 master copy of the head when the model is bf16),
+  so no full-sequence logits are ever built and bf16 runs still give fine logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qalign.aligner.features import (
+    CHUNK_FRAMES,
+    build_input_ids,
+    log_mel,
+    num_audio_tokens,
+    num_feature_frames,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from qalign.checkpoint import LoadedModel
+
+#: Encoder chunks (1 s each) convolved together; bounds the conv activations'
+#: memory for long audio (about 3 MB per chunk in bf16 at the real model's width).
+CONV_GROUP = 32
+#: Shortest attention segment in the language model, in tokens. Float32 CPU
+#: matmuls over fewer than about 12 rows take other kernels, whose rounding
+#: differs; padding every item to this length keeps batched and single runs
+#: bit-identical.
+MIN_SEGMENT = 32
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """The model inputs of one (audio, units) pair.
+
+    Attributes:
+        features: float32 log-mel, ``(n_mels, n_feature_frames)``, on the CPU.
+        input_ids: the full token sequence (audio pads expanded).
+        n_feature_frames: mel frames (10 ms each).
+        n_audio_tokens: audio tokens (13 per second).
+        slot_positions: indices of the ``<timestamp>`` tokens in ``input_ids``, in order.
+    """
+
+    features: torch.Tensor
+    input_ids: tuple[int, ...]
+    n_feature_frames: int
+    n_audio_tokens: int
+    slot_positions: tuple[int, ...]
+
+
+class Qwen3AlignerModel:
+    """Builds inputs and computes slot logits with a loaded forced-aligner checkpoint."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        if loaded.config.kind != "aligner" or loaded.config.timestamp_token_id is None:
+            raise ValueError(f"{loaded.source} is not a forced-aligner checkpoint")
+        self.loaded = loaded
+        self.model = loaded.model
+        self.tokenizer = loaded.tokenizer
+        self.config = loaded.config
+        self.device = loaded.device
+        self.dtype = loaded.dtype
+        self._token_cache: dict[str, tuple[int, ...]] = {}
+        self._head_weight, self._head_bias = self._float32_head()
+        use_packed_attention(self.model.model.language_model)
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def _float32_head(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        import torch
+
+        score = self.model.score
+        weight = score.weight.detach()
+        bias = score.bias.detach() if score.bias is not None else None
+        if weight.dtype != torch.float32:
+            weight = weight.float()
+            bias = bias.float() if bias is not None else None
+        return weight, bias
+
+    def unit_token_ids(self, units: Sequence[str]) -> list[tuple[int, ...]]:
+        """Token ids of each unit, each tokenised on its own (memoised)."""
+        missing = [u for u in dict.fromkeys(units) if u not in self._token_cache]
+        if missing:
+            encoded = self.tokenizer(missing, add_special_tokens=False)["input_ids"]
+            for unit, ids in zip(missing, encoded, strict=True):
+                self._token_cache[unit] = tuple(ids)
+        return [self._token_cache[u] for u in units]
+
+    def prepare(self, audio: np.ndarray, units: Sequence[str]) -> PreparedItem:
+        """Features and token ids for one clip (mono float32 at 16 kHz) and its units."""
+        cfg = self.config
+        features = log_mel(audio, cfg.num_mel_bins)
+        frames = num_feature_frames(audio.shape[0])
+        n_audio = num_audio_tokens(frames, 2 * cfg.n_window)
+        ids = build_input_ids(
+            self.unit_token_ids(units),
+            n_audio,
+            audio_start_id=cfg.audio_start_token_id,
+            audio_end_id=cfg.audio_end_token_id,
+            audio_pad_id=cfg.audio_pad_token_id,
+            timestamp_id=cfg.timestamp_token_id,  # type: ignore[arg-type]
+        )
+        ts = cfg.timestamp_token_id
+        slots = tuple(i for i in range(n_audio + 2, len(ids)) if ids[i] == ts)
+        return PreparedItem(features, tuple(ids), frames, n_audio, slots)
+
+    # -- audio encoder ---------------------------------------------------------------
+
+    def encode_audio(self, features: torch.Tensor) -> torch.Tensor:
+        """Audio embeddings in the LLM's width, ``(n_audio_tokens, hidden)``, for one clip."""
+        import torch
+        import torch.nn.functional as F
+
+        tower = self.model.model.audio_tower
+        chunk = 2 * self.config.n_window
+        feats = features.to(self.device, self.dtype)
+        n_mels, frames = feats.shape
+        n_full, rest = divmod(frames, chunk)
+        if frames <= chunk:
+            # One chunk: convolved at its own length, as the reference does.
+            chunks = feats[None, None]
+            lengths = [frames]
+        else:
+            n_chunks = n_full + (1 if rest else 0)
+            padded = F.pad(feats, (0, n_chunks * chunk - frames))
+            chunks = padded.view(n_mels, n_chunks, chunk).permute(1, 0, 2).unsqueeze(1)
+            lengths = [chunk] * n_full + ([rest] if rest else [])
+        pieces = []
+        pos_table = tower.positional_embedding.positional_embedding
+        for start in range(0, chunks.shape[0], CONV_GROUP):
+            x = chunks[start : start + CONV_GROUP]
+            x = F.gelu(tower.conv2d1(x))
+            x = F.gelu(tower.conv2d2(x))
+            x = F.gelu(tower.conv2d3(x))
+            b, c, f, t = x.shape
+            x = tower.conv_out(x.permute(0, 3, 1, 2).contiguous().view(b, t, c * f))
+            x = x + pos_table[:t].to(x.dtype)
+            for i, length in enumerate(lengths[start : start + CONV_GROUP]):
+                pieces.append(x[i, : num_audio_tokens(length, chunk)])
+        hidden = torch.cat(pieces, dim=0)
+        # Attention windows: n_window_infer frames = (n_window_infer / chunk) chunks of tokens.
+        per_chunk = num_audio_tokens(max(lengths), chunk)
+        window = per_chunk * (self.config.n_window_infer // chunk)
+        total = hidden.shape[0]
+        bounds = list(range(0, total, window)) + [total]
+        cu_seqlens = torch.tensor(bounds, dtype=torch.int32, device=hidden.device)
+        for layer in tower.layers:
+            hidden = layer(hidden, cu_seqlens)[0]
+        hidden = tower.ln_post(hidden)
+        return self.model.model.multi_modal_projector(hidden)
+
+    # -- language model + head -------------------------------------------------------
+
+    def slot_logits(self, items: Sequence[PreparedItem]) -> list[torch.Tensor]:
+        """Float32 logits ``(n_slots, num_labels)`` per item, on the CPU, in one LLM pass.
+
+        The items are packed end to end into one sequence (no padding between
+        them); positions restart at 0 for each item and attention stays inside
+        each item, computed at the item's own length. Row-wise layers see the same
+        rows whatever the batch, so on the CPU an item's logits are bit-identical
+        alone or batched (checked in the tests). On CUDA, GEMM kernels chosen by
+        shape may round differently in the last bits.
+        """
+        import torch
+        import torch.nn.functional as F
+
+        if not items:
+            return []
+        with torch.inference_mode():
+            audio = [self.encode_audio(it.features) for it in items]
+            lm = self.model.model.language_model
+            # Each item is one attention segment, at least MIN_SEGMENT tokens long:
+            # a short item is followed by pad tokens, which causal attention keeps
+            # out of its real rows. The segment (and so the result) is the same
+            # whether the item runs alone or packed with others.
+            lengths = [max(len(it.input_ids), MIN_SEGMENT) for it in items]
+            starts = [0]
+            for n in lengths:
+                starts.append(starts[-1] + n)
+            pad = self.config.pad_token_id
+            flat: list[int] = []
+            for it, n in zip(items, lengths, strict=True):
+                flat.extend(it.input_ids)
+                flat.extend([pad] * (n - len(it.input_ids)))
+            ids = torch.tensor(flat, device=self.device)
+            embeds = lm.embed_tokens(ids[None])
+            for start, it, emb in zip(starts, items, audio, strict=False):
+                embeds[0, start + 1 : start + 1 + it.n_audio_tokens] = emb.to(embeds.dtype)
+            positions = torch.cat([torch.arange(n) for n in lengths]).to(self.device)[None]
+            cu = torch.tensor(starts, dtype=torch.int32, device=self.device)
+            out = lm(
+                inputs_embeds=embeds,
+                attention_mask={"full_attention": None},
+                position_ids=positions,
+                use_cache=False,
+                cu_seq_lens_q=cu,
+                cu_seq_lens_k=cu,
+                max_length_q=max(lengths),
+                max_length_k=max(lengths),
+            )
+            hidden = out.last_hidden_state[0]
+            results = []
+            for start, it in zip(starts, items, strict=False):
+                # One head call per item: the matmul's row count then matches a
+                # single-item run (small row counts take other kernels).
+                index = torch.tensor([start + p for p in it.slot_positions], device=hidden.device)
+                rows = hidden.index_select(0, index).float()
+                results.append(F.linear(rows, self._head_weight, self._head_bias).cpu())
+        return results
+
+    def raw_class_ids(self, items: Sequence[PreparedItem]) -> list[list[int]]:
+        """Argmax class per slot for each item (the reference's ``raw_class_ids``)."""
+        return [logits.argmax(dim=-1).tolist() for logits in self.slot_logits(items)]
+
+
+PACKED_ATTENTION = "qalign_packed_sdpa"
+
+
+def _packed_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
+    """SDPA over a packed sequence: causal attention inside each ``cu_seq_lens_q`` segment.
+
+    Each segment is computed at its own length, exactly as if it were alone;
+    without segment bounds this is transformers' plain SDPA.
+    """
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    cu = kwargs.pop("cu_seq_lens_q", None)
+    for key_name in ("cu_seq_lens_k", "max_length_q", "max_length_k"):
+        kwargs.pop(key_name, None)
+    if cu is None or attention_mask is not None or query.shape[0] != 1:
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
+    bounds = cu.tolist()
+    outputs = []
+    for start, end in zip(bounds[:-1], bounds[1:], strict=False):
+        out, _ = sdpa_attention_forward(
+            module,
+            query[:, :, start:end],
+            key[:, :, start:end],
+            value[:, :, start:end],
+            None,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=True,
+            **kwargs,
+        )
+        outputs.append(out)
+    return torch.cat(outputs, dim=1), None
+
+
+def use_packed_attention(language_model) -> None:
+    """Make a transformers decoder use :func:`_packed_sdpa` (registered once, by name)."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(PACKED_ATTENTION, _packed_sdpa)
+    language_model.config._attn_implementation = PACKED_ATTENTION
+
+
+def max_class_for(num_samples: int, segment_ms: float, num_labels: int) -> int:
+    """Highest class a clip of ``num_samples`` can use: its duration in classes, capped by the head."""
+    duration_ms = num_samples * 1000.0 / 16_000
+    return int(min(num_labels - 1, np.ceil(duration_ms / segment_ms)))
+
+
+__all__ = ["CHUNK_FRAMES", "PreparedItem", "Qwen3AlignerModel", "max_class_for"]
