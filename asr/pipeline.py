@@ -396,6 +396,37 @@ def _align_all(todo: list[_Recording], aligner: Aligner, results: list[Result | 
 # -- the Python API -----------------------------------------------------------------------
 
 
+def load_transcriber(
+    model: str | Path | None,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int = 8,
+    max_new_tokens: int | None = None,
+) -> Transcriber:
+    """The Qwen3-ASR recogniser :func:`transcribe_batch` builds (Hub id, folder or default)."""
+    from qalign.asr.qwen3 import Qwen3Transcriber
+
+    return Qwen3Transcriber.from_pretrained(
+        model, device=device, dtype=dtype, batch_size=batch_size, max_new_tokens=max_new_tokens
+    )
+
+
+def load_aligner(
+    model: str | Path | None,
+    device: str = "auto",
+    dtype: str = "auto",
+    decoder: str = "monotonic",
+    language: str | None = None,
+) -> Aligner:
+    """The Qwen3 forced aligner :func:`transcribe_batch` builds (Hub id, folder or default)."""
+    from qalign.aligner.engines import EngineOptions, create_aligner
+
+    options = EngineOptions(
+        model=None if model is None else str(model), device=device, dtype=dtype, decoder=decoder
+    )
+    return create_aligner("qwen3", options, language)
+
+
 def transcribe_batch(
     audio: Sequence[str | Path | np.ndarray],
     *,
@@ -453,32 +484,16 @@ def transcribe_batch(
         resolve_language(forced)
     requests = [TranscribeRequest(a, forced, context or "") for a in audio]
 
-    def load_transcriber() -> Transcriber:
-        from qalign.asr.qwen3 import Qwen3Transcriber
+    def build_transcriber() -> Transcriber:
+        return load_transcriber(asr_model, device, dtype, batch_size, max_new_tokens)
 
-        return Qwen3Transcriber.from_pretrained(
-            asr_model,
-            device=device,
-            dtype=dtype,
-            batch_size=batch_size,
-            max_new_tokens=max_new_tokens,
-        )
-
-    def load_aligner() -> Aligner:
-        from qalign.aligner.engines import EngineOptions, create_aligner
-
-        options = EngineOptions(
-            model=None if aligner_model is None else str(aligner_model),
-            device=device,
-            dtype=dtype,
-            decoder=decoder,
-        )
-        return create_aligner("qwen3", options, forced)
+    def build_aligner() -> Aligner:
+        return load_aligner(aligner_model, device, dtype, decoder, forced)
 
     return run_pipeline(
         requests,
-        transcriber if transcriber is not None else load_transcriber,
-        (aligner if aligner is not None else load_aligner) if align else None,
+        transcriber if transcriber is not None else build_transcriber,
+        (aligner if aligner is not None else build_aligner) if align else None,
         chunk_seconds=chunk_seconds,
         release_transcriber=transcriber is None,
     )

@@ -1,0 +1,333 @@
+"""``qalign transcribe AUDIO...``: speech to text with Qwen3-ASR, then word timings.
+
+Outputs are written like ``qalign align`` writes them: one file per ``-o``,
+the format taken from the extension (or ``--format``). On top of the alignment
+formats, ``.txt`` writes the plain transcript. With ``--no-align`` only text is
+produced: ``.txt`` (the transcript) and ``.json`` (the transcript with its
+language, duration and chunks).
+
+Naming the outputs of several recordings (decided here, documented in ``--help``):
+
+* ``-o`` may hold ``{stem}``, replaced by each audio file's name without its
+  extension: ``-o out/{stem}.srt -o out/{stem}.json``;
+* ``-o`` may name a folder (an existing one, or a path ending in ``/``): each
+  recording is written there as ``<stem>.<ext>``, the extension given by
+  ``--format`` (default ``json``, or ``txt`` with ``--no-align``);
+* missing output folders are created;
+* a plain file name is refused for several recordings (they would overwrite
+  each other), and so are two recordings that would write the same file.
+
+With no ``-o``, one recording's result goes to stdout (the JSON alignment, or
+the plain text with ``--no-align``); several recordings need ``-o``.
+
+A recording that fails is reported on one line naming it, the others go on,
+and the exit code is 1. A recording without speech gives an empty result and
+exit code 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qalign.cli.common import configure_logging, cue_options
+from qalign.errors import QalignError
+
+logger = logging.getLogger("qalign")
+
+_SUBTITLES = {"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to write: ``kind`` is a format id, ``"text"`` or ``"transcript-json"``."""
+
+    path: str
+    kind: str
+
+
+def _kind_for(path: str, out_format: str | None, no_align: bool) -> str:
+    from qalign import formats
+    from qalign.errors import UnknownFormatError
+
+    fmt = (out_format or "").lower()
+    suffix = Path(path).suffix.lower()
+    if no_align:
+        if fmt in ("txt", "text") or (not fmt and suffix == ".txt"):
+            return "text"
+        if fmt == "json" or (not fmt and suffix == ".json"):
+            return "transcript-json"
+        raise QalignError(
+            f"{path}: --no-align writes text (.txt) or JSON (.json) only, not "
+            f"{fmt or suffix or 'a file without extension'}"
+        )
+    if fmt in ("txt", "text"):
+        return "text"
+    try:
+        writer = formats.format_of(path, out_format)
+    except UnknownFormatError:
+        if not fmt and suffix == ".txt":
+            return "text"
+        raise
+    if not writer.can_write():
+        raise QalignError(f"{path}: format {writer.name!r} can be read but not written")
+    return writer.name
+
+
+def _folder_extension(out_format: str | None, no_align: bool) -> str:
+    from qalign import formats
+
+    name = (out_format or ("txt" if no_align else "json")).lower()
+    if name in ("txt", "text"):
+        return ".txt"
+    exts = formats.get(name).extensions
+    if not exts:
+        raise QalignError(f"format {name!r} has no file extension; use -o with {{stem}} instead")
+    return exts[0]
+
+
+def _is_folder(target: str) -> bool:
+    return target.endswith(("/", os.sep)) or Path(target).is_dir()
+
+
+def plan_outputs(
+    audio: tuple[str, ...], outputs: tuple[str, ...], out_format: str | None, no_align: bool
+) -> list[list[Target]]:
+    """The files to write for each recording, checked before any work.
+
+    Raises:
+        QalignError: an unknown format, a name several recordings would share, or
+            several recordings without ``-o``.
+    """
+    if not outputs:
+        if len(audio) > 1:
+            raise QalignError(
+                "several audio files need -o: a folder, or a name with {stem} "
+                "(e.g. -o out/{stem}.srt)"
+            )
+        return [[]]
+    plans: list[list[Target]] = []
+    for item in audio:
+        stem = Path(item).stem
+        targets = []
+        for out in outputs:
+            if _is_folder(out):
+                path = str(Path(out) / (stem + _folder_extension(out_format, no_align)))
+            elif "{stem}" in out:
+                path = out.replace("{stem}", stem)
+            elif len(audio) > 1:
+                raise QalignError(
+                    f"-o {out}: several audio files would overwrite it; use a folder or {{stem}}"
+                )
+            else:
+                path = out
+            targets.append(Target(path, _kind_for(path, out_format, no_align)))
+        plans.append(targets)
+    seen: dict[str, str] = {}
+    for item, targets in zip(audio, plans):
+        for t in targets:
+            key = os.path.normcase(os.path.abspath(t.path))
+            if key in seen and seen[key] != item:
+                raise QalignError(f"{seen[key]} and {item} would both be written to {t.path}")
+            seen[key] = item
+    return plans
+
+
+def _alignment_text(alignment: Any) -> str:
+    from qalign.asr.pipeline import join_texts
+
+    pieces = [s.text for s in alignment.segments] or [u.text for u in alignment.units]
+    return join_texts(pieces)[0]
+
+
+def _write(
+    result: Any, targets: list[Target], out_format: str | None, cues: dict[str, Any]
+) -> None:
+    import json
+
+    from qalign import formats
+    from qalign.alignment import Alignment
+    from qalign.atomic import write_atomic
+    from qalign.errors import WriteError
+
+    if not targets:  # stdout
+        if isinstance(result, Alignment):
+            name = (out_format or "json").lower()
+            if name in ("txt", "text"):
+                click.echo(_alignment_text(result))
+            else:
+                options = cues if name in _SUBTITLES else {}
+                click.echo(formats.dumps(result, name, **options), nl=False)
+        elif (out_format or "").lower() == "json":
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(result.text)
+        return
+    for t in targets:
+        parent = Path(t.path).parent
+        if not parent.is_dir():
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WriteError(
+                    t.path, f"cannot create its folder: {exc.strerror or exc}"
+                ) from None
+        if t.kind == "text":
+            text = result.text if not isinstance(result, Alignment) else _alignment_text(result)
+            write_atomic(t.path, text + "\n")
+        elif t.kind == "transcript-json":
+            write_atomic(t.path, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            options = cues if t.kind in _SUBTITLES else {}
+            formats.save(result, t.path, t.kind, **options)
+        logger.info("wrote %s", t.path)
+
+
+@click.command()
+@click.argument("audio", nargs=-1, required=True, type=str)
+@click.option(
+    "--output",
+    "-o",
+    "outputs",
+    multiple=True,
+    help="Output file (format from its extension; .txt is the plain transcript); repeat for "
+    "several formats. Several AUDIO files: a folder, or a name with {stem}.",
+)
+@click.option(
+    "--format", "-f", "out_format", help="Output format id (default: from each -o extension)."
+)
+@click.option(
+    "--language", "-l", help="Force this language (name or code); default: identified by the model."
+)
+@click.option(
+    "--context", default="", help="Text that helps recognition: hot words, names, background."
+)
+@click.option("--no-align", is_flag=True, help="Text only, no timings: write .txt or .json.")
+@click.option(
+    "--asr-model",
+    envvar="QALIGN_ASR_MODEL",
+    help="Qwen3-ASR hub id or folder (default Qwen/Qwen3-ASR-0.6B).",
+)
+@click.option(
+    "--aligner-model",
+    envvar="QALIGN_ALIGNER_MODEL",
+    help="Forced-aligner hub id or folder (default Qwen/Qwen3-ForcedAligner-0.6B).",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
+@click.option(
+    "--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16."
+)
+@click.option(
+    "--decoder",
+    type=click.Choice(["monotonic", "reference"]),
+    default="monotonic",
+    show_default=True,
+    help="Aligner timestamp decoder.",
+)
+@click.option(
+    "--chunk-seconds",
+    type=click.FloatRange(1.0, 300.0),
+    default=180.0,
+    show_default=True,
+    help="Longer audio is cut at quiet points into chunks of at most this length.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1),
+    default=8,
+    show_default=True,
+    help="Recognition requests decoded together.",
+)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(1),
+    help="Token budget per chunk (default: scaled to its length).",
+)
+@click.option("--max-chars", type=int, help="Subtitles: characters per line (default 42).")
+@click.option("--max-lines", type=int, help="Subtitles: lines per cue (default 2).")
+@click.option("--max-duration", type=float, help="Subtitles: longest cue in seconds (default 7).")
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+def transcribe(
+    audio: tuple[str, ...],
+    outputs: tuple[str, ...],
+    out_format: str | None,
+    language: str | None,
+    context: str,
+    no_align: bool,
+    asr_model: str | None,
+    aligner_model: str | None,
+    device: str,
+    dtype: str,
+    decoder: str,
+    chunk_seconds: float,
+    batch_size: int,
+    max_new_tokens: int | None,
+    max_chars: int | None,
+    max_lines: int | None,
+    max_duration: float | None,
+    quiet: bool,
+) -> None:
+    """Transcribe AUDIO file(s) with Qwen3-ASR and time every word.
+
+    Several files are processed in one batch. The language the model heard is
+    written into the outputs. With one file and no -o, the JSON (or, with
+    --no-align, the text) goes to stdout.
+    """
+    configure_logging(quiet)
+    from qalign.asr.pipeline import transcribe_batch
+
+    plans = plan_outputs(audio, outputs, out_format, no_align)  # fail before any work
+    results = transcribe_batch(
+        list(audio),
+        language=language,
+        context=context,
+        align=not no_align,
+        asr_model=asr_model,
+        aligner_model=aligner_model,
+        device=device,
+        dtype=dtype,
+        chunk_seconds=chunk_seconds,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        decoder=decoder,
+    )
+    cues = cue_options(max_chars, max_lines, max_duration)
+    failed: list[QalignError] = []
+    for item, result, targets in zip(audio, results, plans):
+        if isinstance(result, QalignError):
+            failed.append(_naming(result, item))
+            continue
+        if _is_empty(result):
+            logger.info("%s: no speech heard", item)
+        try:
+            _write(result, targets, out_format, cues)
+        except QalignError as exc:
+            failed.append(_naming(exc, item))
+    if not failed:
+        return
+    if len(audio) == 1:
+        raise failed[0]
+    for error in failed:
+        click.echo(f"qalign: error: {error}", err=True)
+    click.echo(f"qalign: {len(failed)} of {len(audio)} files failed", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _is_empty(result: Any) -> bool:
+    from qalign.alignment import Alignment
+
+    return not result.units if isinstance(result, Alignment) else not result.text.strip()
+
+
+def _naming(exc: QalignError, item: str) -> QalignError:
+    """The error, with the file's name in front unless the message already has it."""
+    if item in str(exc):
+        return exc
+    named = QalignError(f"{item}: {exc}")
+    named.exit_code = exc.exit_code
+    return named
