@@ -80,12 +80,10 @@ def align(
 
     writers = [format_of(path, out_format) for path in outputs]  # fail before any work
     text = read_transcript(transcript)
-    if language:
-        lang = resolve_language(language)
-    else:
-        lang = guess_language(text)
-        logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
+    lang = resolve_language(language) if language else guess_language(text)
     samples = load_audio(audio)
+    if not language:
+        logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
     options = EngineOptions(model, device, dtype, decoder, granularity)
     aligner = create_aligner(engine, options, lang)
     (result,) = aligner.align_batch([AlignRequest(samples, text, lang, name=audio)])

@@ -17,13 +17,24 @@ class _OneLine(logging.Formatter):
         return "qalign: " + record.getMessage().splitlines()[0] if record.getMessage() else "qalign:"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each message."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D102
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # the base class assigns it once; ignore
+        pass
+
+
 def configure_logging(quiet: bool = False) -> None:
     """Send the library logger's messages to stderr, one line each."""
     logger = logging.getLogger("qalign")
-    if not any(getattr(h, "_qalign_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(_OneLine())
-        handler._qalign_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(logging.ERROR if quiet else logging.INFO)

@@ -1,0 +1,72 @@
+"""`qalign align` input checking: every bad input gives one line, a non-zero exit, no output.
+
+These run before any model is loaded, so they need no weights.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qalign.cli.main import main
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_WAV = REPO / "examples" / "hello.wav"
+SAMPLE_TXT = REPO / "examples" / "hello.txt"
+
+
+def _run(args, capsys):
+    rc = main(args)
+    err = capsys.readouterr().err
+    return rc, err
+
+
+@pytest.mark.parametrize(
+    "make_args, needle",
+    [
+        (lambda d: [str(d / "missing.wav"), str(SAMPLE_TXT)], "missing.wav: no such file"),
+        (lambda d: [str(SAMPLE_WAV), str(d / "missing.txt")], "missing.txt: no such file"),
+        (lambda d: [str(SAMPLE_WAV), str(_write(d / "empty.txt", b" \n"))], "empty.txt: is empty"),
+        (lambda d: [str(SAMPLE_WAV), str(_write(d / "bin.txt", b"\xff\xfe\xfa"))], "not UTF-8"),
+        (lambda d: [str(_write(d / "bad.wav", b"RIFF0000garbage" * 20)), str(SAMPLE_TXT)], "bad.wav: cannot decode"),
+        (lambda d: [str(SAMPLE_WAV), str(SAMPLE_TXT), "--language", "Klingon"], "unsupported language 'Klingon'"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, make_args, needle):
+    out = tmp_path / "out.TextGrid"
+    rc, err = _run(["align", *make_args(tmp_path), "-o", str(out)], capsys)
+    assert rc == 2
+    assert needle in err
+    assert len([line for line in err.splitlines() if line.startswith("qalign: error:")]) == 1
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unknown_output_extension_fails_before_work(tmp_path, capsys):
+    out = tmp_path / "out.xyz"
+    rc, err = _run(["align", str(tmp_path / "nothing.wav"), str(SAMPLE_TXT), "-o", str(out)], capsys)
+    assert rc == 2
+    assert "unknown format '.xyz'" in err  # reported before the missing audio is even looked at
+    assert not out.exists()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_help_is_light():
+    code = (
+        "import sys; from qalign.cli.main import cli; "
+        "from click.testing import CliRunner; "
+        "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+        "heavy = [m for m in ('torch', 'transformers', 'av', 'praatio') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_formats_import_is_light():
+    code = "import sys, qalign.formats, qalign.aligner, qalign.asr; assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
