@@ -83,13 +83,13 @@ def write_outputs(
 
     if not outputs:
         name = out_format or "json"
-        click.echo(formats.dumps(alignment, name, **_options_for(name, subtitle_options)), nl=False)
+        click.echo(formats.dumps(alignment, name, **options_for(name, subtitle_options)), nl=False)
         return
     for path, writer in zip(outputs, writers):
-        formats.save(alignment, path, writer.name, **_options_for(writer.name, subtitle_options))
+        formats.save(alignment, path, writer.name, **options_for(writer.name, subtitle_options))
 
 
-def _options_for(format_name: str, subtitle_options: dict[str, Any]) -> dict[str, Any]:
+def options_for(format_name: str, subtitle_options: dict[str, Any]) -> dict[str, Any]:
     if format_name in {"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"}:
         return dict(subtitle_options)
     return {}

@@ -1,8 +1,11 @@
-"""``qalign convert IN OUT``: any readable alignment format to any writable one."""
+"""``qalign convert IN OUT``: any readable alignment format to any writable one;
+``qalign formats``: the table of formats."""
 
 from __future__ import annotations
 
 import click
+
+from qalign.cli.common import cue_options
 
 
 @click.command()
@@ -11,11 +14,38 @@ import click
 @click.option("--format", "-f", "out_format", help="Output format id (default: from OUT's extension).")
 @click.option("--in-format", help="Input format id (default: from IN's extension).")
 @click.option("--tier", help="TextGrid input: name of the word tier.")
-def convert(source: str, target: str, out_format: str | None, in_format: str | None, tier: str | None) -> None:
+@click.option("--max-chars", type=int, help="Subtitles: characters per line (default 42).")
+@click.option("--max-lines", type=int, help="Subtitles: lines per cue (default 2).")
+@click.option("--max-duration", type=float, help="Subtitles: longest cue in seconds (default 7).")
+def convert(
+    source: str,
+    target: str,
+    out_format: str | None,
+    in_format: str | None,
+    tier: str | None,
+    max_chars: int | None,
+    max_lines: int | None,
+    max_duration: float | None,
+) -> None:
     """Convert the alignment file SOURCE into TARGET."""
     from qalign import formats
+    from qalign.cli.common import options_for
 
     writer = formats.format_of(target, out_format)  # fail on a bad OUT before reading IN
     options = {"tier": tier} if tier else {}
     alignment = formats.load(source, in_format, **options)
-    formats.save(alignment, target, writer.name)
+    formats.save(
+        alignment, target, writer.name, **options_for(writer.name, cue_options(max_chars, max_lines, max_duration))
+    )
+
+
+@click.command(name="formats")
+def list_formats() -> None:
+    """List the file formats: id, extensions, read/write, description."""
+    from qalign import formats
+
+    for name in formats.names():
+        fmt = formats.get(name)
+        rw = ("r" if fmt.can_read() else "-") + ("w" if fmt.can_write() else "-")
+        exts = ",".join(fmt.extensions) or "(use --format)"
+        click.echo(f"{name:<15} {rw}  {exts:<28} {fmt.description}")

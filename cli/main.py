@@ -40,6 +40,7 @@ def _register_commands() -> None:
     from qalign.cli import convert
 
     cli.add_command(convert.convert)
+    cli.add_command(convert.list_formats)
     try:  # commands of subpackages that may be absent in a partial checkout
         from qalign.cli import align
     except ImportError:  # pragma: no cover
