@@ -14,8 +14,10 @@ How one file is aligned
 2. The audio is cut into chunks of about :attr:`SphinxAligner.chunk_seconds` at
    quiet points (lowest smoothed energy). The transcript is shared out in
    proportion to duration (by phone counts), and re-anchored after every chunk:
-   a chunk's grammar may end after any word in a window around the estimate,
-   the decoder picks the best, and the next chunk starts at the next word.
+   a chunk's grammar may end after any word in a window around the estimate and
+   the decoder picks the best; words ending in the chunk's last 5 s are then
+   dropped and the next chunk starts where the last kept word ends, with the
+   word after it, so a wrong guess at a chunk's end is redone.
 3. Each chunk is decoded against a finite-state grammar: the words in order,
    every dictionary variant, with optional silence, noise and ``uh``/``um``
    fillers between words (they are not reported). Beams are wide (1e-100): the
@@ -66,7 +68,9 @@ FRAME_SECONDS = 0.01
 LANGUAGES = ("English",)
 
 _FILLERS = {"<qalign-uh>": "AH", "<qalign-um>": "AH M"}
-_SKIP_PROB = 1e-30  # relaxed grammar: cost of leaving a word out
+_SKIP_PROB = 1e-8  # relaxed grammar: cost of leaving one word out
+_GUARD_FRAMES = 500  # chunking: words ending in the last 5 s of a chunk are redone by the next
+_MAX_SKIP = 12  # relaxed grammar: most words one jump leaves out (the end is always reachable)
 # Optional uh/um between words. Measured: 1e-6 lets them steal speech (MFA corpus
 # mean shift 36.5 ms), 1e-20 disables them (32.6 ms); 1e-10 keeps them for
 # untranscribed hesitations at 34.9 ms.
@@ -75,7 +79,7 @@ _DECODER_CONFIG: dict[str, Any] = {
     "beam": 1e-100,
     "pbeam": 1e-100,
     "wbeam": 1e-80,
-    "fillprob": 1e-2,  # [NOISE] between words: breaths, clicks, coughs
+    "fillprob": 1e-8,  # [NOISE] between words (breaths, clicks); more lets it swallow speech
     # Dither: digital silence (exact zeros, as in synthetic or edited audio) has no
     # usable log energy; a fixed seed keeps results reproducible.
     "dither": True,
@@ -187,7 +191,6 @@ class _Decoder:
             _DecodeFailed: no path reaches the end of the grammar.
         """
         n = len(prons)
-        final = n
         used: dict[tuple[str, ...], int] = {}
         owner: dict[str, int] = {}
         transitions: list[tuple[Any, ...]] = []
@@ -197,14 +200,26 @@ class _Decoder:
                 used[pron] = used.get(pron, 0) + 1
                 owner[name] = i
                 transitions.append((i, i + 1, 1.0, name))
-            if relaxed:
-                transitions.append((i, i + 1, _SKIP_PROB))
         for state in range(n + 1):
             for filler in _FILLERS:
                 transitions.append((state, state, _FILLER_PROB, filler))
-        if ends is not None:
-            final = n + 1
-            transitions += [(e, final, 1.0) for e in ends]
+        # pocketsphinx follows one null transition at a time (grammars built in
+        # memory get no transitive closure), so every skip is a direct jump.
+        allowed = sorted(set(ends)) if ends is not None else [n]
+        final = n if ends is None and not relaxed else n + 1
+        if relaxed:
+            for i in range(n):
+                for k in range(1, min(_MAX_SKIP, n - i) + 1):
+                    transitions.append((i, i + k, _skip_prob(k)))
+            for i in range(n + 1):
+                if i in allowed:
+                    transitions.append((i, final, 1.0))
+                else:
+                    nearest = min((e for e in allowed if e > i), default=None)
+                    if nearest is not None:
+                        transitions.append((i, final, _skip_prob(nearest - i)))
+        elif ends is not None:
+            transitions += [(e, final, 1.0) for e in allowed]
         ps = self._ps
         try:
             fsg = ps.create_fsg("qalign", 0, final, transitions)
@@ -245,6 +260,15 @@ class _Decoder:
         if [w.index for w in detailed] != [w.index for w in words]:
             return words
         return detailed
+
+
+def _skip_prob(words: int) -> float:
+    """Grammar probability of leaving ``words`` words out.
+
+    Floored at 1e-32: pocketsphinx takes grammar probabilities as 32-bit floats,
+    and a smaller one would underflow to zero.
+    """
+    return max(1e-32, _SKIP_PROB ** min(words, 8))
 
 
 def _prob(value: float) -> float | None:
@@ -395,8 +419,17 @@ class SphinxAligner(Aligner):
                     got = dec.decode(pcm, chunk, ends=ends, relaxed=True, phones=self.phones)
                 except _DecodeFailed as exc2:
                     raise QalignError(f"{span}: pocketsphinx cannot align this audio to its transcript ({exc2})") from None
+            if not last:
+                # Trust only words that end well before the cut: near it, the grammar's
+                # free end may have stopped early and filled the rest with silence. The
+                # next chunk starts where the last trusted word ends and redoes the tail.
+                guard = min(_GUARD_FRAMES, (frame1 - frame0) // 4)
+                trusted = [t for t in got if t.end <= frame1 - frame0 - guard]
+                if trusted and trusted[-1].end >= (frame1 - frame0) // 4:
+                    got = trusted
+                    frame1 = frame0 + trusted[-1].end
             offset = frame0 * FRAME_SECONDS
-            limit = end_sample / SAMPLE_RATE
+            limit = (len(samples) if last else frame1 * 160) / SAMPLE_RATE
             for t in got:
                 phone_times = tuple(
                     (p, offset + a * FRAME_SECONDS, min(limit, offset + b * FRAME_SECONDS)) for p, a, b in t.phones
@@ -409,8 +442,7 @@ class SphinxAligner(Aligner):
                 )
             if last:
                 break
-            consumed = max((t.index + 1 for t in got), default=0)
-            first_word += consumed
+            first_word += max((t.index + 1 for t in got), default=0)
             frame0 = frame1
         return found
 

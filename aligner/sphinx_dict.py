@@ -14,7 +14,8 @@ unit of :func:`qalign.aligner.units.split_units` that holds something to say:
   (``3.5``, ``e-mail``).
 
 :class:`Lexicon` gives each dictionary form its pronunciations: every variant
-the dictionary lists (``read``, ``read(2)``), else the guesses of
+the dictionary lists (``read``, ``read(2)``), after the readings of a few
+abbreviations (``dr`` → ``doctor``, :data:`ABBREVIATIONS`), else the guesses of
 :func:`qalign.aligner.g2p.guess_pronunciations` (one, or several readings of a number).
 """
 
@@ -29,6 +30,14 @@ from qalign.errors import QalignError
 
 # Text in brackets is a noise or event marker, not speech. No nesting, one line.
 MARKER = re.compile(r"\[[^\[\]\n]*\]|<[^<>\n]*>|\{[^{}\n]*\}")
+
+# Abbreviations read as words; their readings come before the dictionary's own
+# entry ("dr" is listed as "drive").
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "dr": ("doctor", "drive"), "mr": ("mister",), "mrs": ("missus",), "ms": ("miz",),
+    "st": ("saint", "street"), "jr": ("junior",), "sr": ("senior",), "vs": ("versus",),
+    "etc": ("et cetera",), "prof": ("professor",), "mt": ("mount",),
+}
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 
@@ -123,6 +132,10 @@ class Lexicon:
         if cached is not None:
             return cached
         variants: list[tuple[str, ...]] = []
+        for reading in ABBREVIATIONS.get(norm, ()):
+            phones = [self._lookup(w) for w in reading.split()]
+            if all(phones):
+                variants.append(tuple(" ".join(p for p in phones if p).split()))
         first = self._lookup(norm)
         if first:
             variants.append(tuple(first.split()))

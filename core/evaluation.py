@@ -96,13 +96,23 @@ class BoundaryStats:
         return 2 * self.matched
 
 
+Pair = tuple[float, float, float, float]
+"""A matched item: ``(hyp_start, hyp_end, ref_start, ref_end)`` in seconds."""
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """Word (and phone) boundary agreement, with notes on what could not be compared."""
+    """Word (and phone) boundary agreement, with notes on what could not be compared.
+
+    ``word_pairs`` and ``phone_pairs`` keep the matched items so that several
+    files can be pooled (:func:`pool`).
+    """
 
     words: BoundaryStats
     phones: BoundaryStats | None = None
     notes: tuple[str, ...] = ()
+    word_pairs: tuple[Pair, ...] = ()
+    phone_pairs: tuple[Pair, ...] = ()
 
 
 def match_sequences(hyp: Sequence[str], ref: Sequence[str]) -> list[tuple[int, int]]:
@@ -140,7 +150,7 @@ def match_sequences(hyp: Sequence[str], ref: Sequence[str]) -> list[tuple[int, i
     return pairs
 
 
-def boundary_stats(tier: str, hyp_items: int, ref_items: int, pairs: Sequence[tuple[float, float, float, float]]) -> BoundaryStats:
+def boundary_stats(tier: str, hyp_items: int, ref_items: int, pairs: Sequence[Pair]) -> BoundaryStats:
     """Statistics from matched ``(hyp_start, hyp_end, ref_start, ref_end)`` tuples (seconds)."""
     starts = [abs(hs - rs) * 1000.0 for hs, _, rs, _ in pairs]
     shifts = starts + [abs(he - re_) * 1000.0 for _, he, _, re_ in pairs]
@@ -197,23 +207,45 @@ def evaluate(hyp: Alignment, ref: Alignment, *, phones: bool = True) -> Evaluati
     pairs = match_sequences(
         [normalize_word(u.text) for u in hyp_words], [normalize_word(u.text) for u in ref_words]
     )
-    words = boundary_stats(
-        "words",
-        len(hyp_words),
-        len(ref_words),
-        [(hyp_words[i].start, hyp_words[i].end, ref_words[j].start, ref_words[j].end) for i, j in pairs],
-    )
+    word_pairs = [
+        (hyp_words[i].start, hyp_words[i].end, ref_words[j].start, ref_words[j].end) for i, j in pairs
+    ]
+    words = boundary_stats("words", len(hyp_words), len(ref_words), word_pairs)
     notes: list[str] = []
     if len(pairs) < len(ref_words):
         notes.append(f"{len(ref_words) - len(pairs)} of {len(ref_words)} reference words unmatched")
     phone_stats: BoundaryStats | None = None
+    phone_pairs: list[Pair] = []
     if phones and hyp.phones and ref.phones:
-        phone_stats, note = _phone_stats(hyp_words, ref_words, pairs, hyp.phones, ref.phones)
+        phone_stats, phone_pairs, note = _phone_stats(hyp_words, ref_words, pairs, hyp.phones, ref.phones)
         if note:
             notes.append(note)
     elif phones and (hyp.phones or ref.phones):
         notes.append("phones not compared: only one side has phones")
-    return Evaluation(words, phone_stats, tuple(notes))
+    return Evaluation(words, phone_stats, tuple(notes), tuple(word_pairs), tuple(phone_pairs))
+
+
+def pool(evaluations: Sequence[Evaluation]) -> Evaluation:
+    """One :class:`Evaluation` over several files: all their matched boundaries together."""
+    word_pairs = [p for e in evaluations for p in e.word_pairs]
+    words = boundary_stats(
+        "words",
+        sum(e.words.hyp_items for e in evaluations),
+        sum(e.words.ref_items for e in evaluations),
+        word_pairs,
+    )
+    with_phones = [e for e in evaluations if e.phones is not None]
+    phones = None
+    phone_pairs = [p for e in with_phones for p in e.phone_pairs]
+    if with_phones:
+        phones = boundary_stats(
+            "phones",
+            sum(e.phones.hyp_items for e in with_phones if e.phones),
+            sum(e.phones.ref_items for e in with_phones if e.phones),
+            phone_pairs,
+        )
+    notes = tuple(dict.fromkeys(n for e in evaluations for n in e.notes))
+    return Evaluation(words, phones, notes, tuple(word_pairs), tuple(phone_pairs))
 
 
 def _phone_stats(
@@ -222,7 +254,7 @@ def _phone_stats(
     pairs: list[tuple[int, int]],
     hyp_phones: Sequence[Phone],
     ref_phones: Sequence[Phone],
-) -> tuple[BoundaryStats, str | None]:
+) -> tuple[BoundaryStats, list[Pair], str | None]:
     hyp_in = _phones_of(hyp_words, hyp_phones)
     ref_in = _phones_of(ref_words, ref_phones)
     all_ref = [p for i, _ in enumerate(ref_words) for p in ref_in[i]]
@@ -230,7 +262,7 @@ def _phone_stats(
         arpabet_label(p.label) for ps in hyp_in for p in ps
     )
     label: Callable[[Phone], str] = lambda p: arpabet_label(p.label) or p.label  # noqa: E731
-    matched: list[tuple[float, float, float, float]] = []
+    matched: list[Pair] = []
     hyp_count = ref_count = skipped = 0
     for i, j in pairs:
         hp, rp = hyp_in[i], ref_in[j]
@@ -249,7 +281,7 @@ def _phone_stats(
             "phone labels are not both ARPAbet: phones paired by position in words with equal "
             f"phone counts ({skipped} of {len(pairs)} matched words skipped)"
         )
-    return boundary_stats("phones", hyp_count, ref_count, matched), note
+    return boundary_stats("phones", hyp_count, ref_count, matched), matched, note
 
 
 def format_report(evaluation: Evaluation) -> str:
