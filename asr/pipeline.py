@@ -36,7 +36,7 @@ import numpy as np
 from qalign.alignment import Alignment, Segment, Source, Unit
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
 from qalign.asr.chunking import DEFAULT_CHUNK_SECONDS, ChunkSpan, plan_chunks
-from qalign.errors import AudioError, LanguageError, QalignError
+from qalign.errors import AudioError, LanguageError, QalignError, TranscriptError
 
 if TYPE_CHECKING:
     from qalign.aligner.base import Aligner
@@ -372,7 +372,10 @@ def _align_all(todo: list[_Recording], aligner: Aligner, results: list[Result | 
     for (rec, k), request, result in zip(jobs, align_requests, outcome):
         if results[rec.index] is not None:
             continue
-        if isinstance(result, LanguageError):
+        if isinstance(result, TranscriptError):
+            # Text without letters or digits (a lone "…", a music note): nothing to time.
+            logger.debug("%s: %s", request.label, result)
+        elif isinstance(result, LanguageError):
             results[rec.index] = QalignError(
                 f"{rec.request.label}: heard {request.language}, which the aligner cannot time "
                 f"({result}); use --no-align for the text only"

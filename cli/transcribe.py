@@ -277,6 +277,12 @@ def transcribe(
     Several files are processed in one batch. The language the model heard is
     written into the outputs. With one file and no -o, the JSON (or, with
     --no-align, the text) goes to stdout.
+
+    \b
+    Several files need -o naming either
+      a folder: out/ -> out/<stem>.json (extension from --format), or
+      a pattern: -o out/{stem}.srt -o out/{stem}.TextGrid.
+    A file that fails is reported and the others go on (exit code 1).
     """
     configure_logging(quiet)
     from qalign.asr.pipeline import transcribe_batch

@@ -20,7 +20,7 @@ import pytest
 from qalign.aligner.base import Aligner, AlignRequest
 from qalign.alignment import Alignment, Segment, Source, Unit
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
-from qalign.errors import AudioError, LanguageError, QalignError
+from qalign.errors import AudioError, LanguageError, QalignError, TranscriptError
 
 SR = 16_000
 THRESHOLD = 0.02
@@ -57,9 +57,15 @@ class FakeTranscriber(Transcriber):
     name = "fake-asr"
     max_seconds = 1200.0
 
-    def __init__(self, silent_chunks: Sequence[int] = (), fail_on: str | None = None) -> None:
+    def __init__(
+        self,
+        silent_chunks: Sequence[int] = (),
+        fail_on: str | None = None,
+        punctuation_chunks: Sequence[int] = (),
+    ) -> None:
         self.calls: list[int] = []
         self.silent_chunks = set(silent_chunks)
+        self.punctuation_chunks = set(punctuation_chunks)
         self.fail_on = fail_on
         self.model_name = "fake"
 
@@ -77,6 +83,8 @@ class FakeTranscriber(Transcriber):
                 else [f"w{_word_id(audio[a:b])}" for a, b in _bursts(audio)]
             )
             text = " ".join(words) + ("." if words else "")
+            if i in self.punctuation_chunks:
+                text = "♪ …"
             duration = audio.size / SR
             lang = req.language or ("English" if words else None)
             out.append(
@@ -98,6 +106,9 @@ class FakeAligner(Aligner):
         for req in requests:
             if req.language == self.refuse_language:
                 out.append(LanguageError(req.language, ("English",)))
+                continue
+            if not any(ch.isalnum() for ch in req.transcript):
+                out.append(TranscriptError(req.label, "transcript has no letters or digits"))
                 continue
             audio = np.asarray(req.audio)
             spans = _bursts(audio)

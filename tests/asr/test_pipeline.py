@@ -82,6 +82,16 @@ def test_silent_chunk_and_silent_recording(fakes) -> None:
     assert fa.calls == []  # nothing to align: the aligner is not even asked
 
 
+def test_chunk_with_nothing_to_time_is_kept_as_text_only(fakes) -> None:
+    audio, truth = fakes.make_recording(80, seed=10)
+    asr, fa = fakes.FakeTranscriber(punctuation_chunks=[2]), fakes.FakeAligner()
+    (result,) = run_pipeline([TranscribeRequest(audio)], asr, fa, chunk_seconds=20)
+    assert isinstance(result, Alignment)
+    words = [int(u.text[1:]) for u in result.units]
+    assert words == sorted(words) and 0 < len(words) < len(truth)
+    assert fa.calls == [asr.calls[0]]  # the punctuation chunk was sent, and skipped
+
+
 def test_text_only_keeps_chunk_times_and_language(fakes) -> None:
     audio, truth = fakes.make_recording(70, seed=5)
     (result,) = run_pipeline(
