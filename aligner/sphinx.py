@@ -80,10 +80,6 @@ _DECODER_CONFIG: dict[str, Any] = {
     "pbeam": 1e-100,
     "wbeam": 1e-80,
     "fillprob": 1e-8,  # [NOISE] between words (breaths, clicks); more lets it swallow speech
-    # Dither: digital silence (exact zeros, as in synthetic or edited audio) has no
-    # usable log energy; a fixed seed keeps results reproducible.
-    "dither": True,
-    "seed": 1,
     "bestpath": False,  # the lattice's best path can differ from the grammar path and break the phone pass
     "fsgusealtpron": False,  # variants are added to the grammar explicitly
     "loglevel": "FATAL",
@@ -121,9 +117,21 @@ def _english(language: str | None) -> None:
         raise LanguageError(language, LANGUAGES)
 
 
+NOISE_FLOOR = 1e-4
+"""RMS of the white noise (-80 dBFS) added before decoding; see :func:`_pcm`."""
+
+
 def _pcm(samples: np.ndarray) -> bytes:
-    """float samples in [-1, 1] → 16-bit little-endian PCM bytes."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+    """float samples in [-1, 1] → 16-bit little-endian PCM bytes, over a faint noise floor.
+
+    Digital silence (exact zeros: synthetic speech, edited pauses) has no usable
+    log energy, and the decoder then loses the grammar path ("no path" on
+    espeak-ng speech). White noise at -80 dBFS, far below any microphone's own,
+    fixes that. It is seeded, so results are reproducible (pocketsphinx's own
+    ``dither`` draws new noise on every pass).
+    """
+    noise = np.random.default_rng(0).standard_normal(len(samples)) * NOISE_FLOOR
+    return (np.clip(samples + noise, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
 
 
 # --- results of one decoding pass ---------------------------------------------
@@ -193,33 +201,34 @@ class _Decoder:
         n = len(prons)
         used: dict[tuple[str, ...], int] = {}
         owner: dict[str, int] = {}
-        transitions: list[tuple[Any, ...]] = []
+        names: list[list[str]] = []
         for i, variants in enumerate(prons):
+            names.append([])
             for pron in variants:
                 name = self._name(pron, used.get(pron, 0))
                 used[pron] = used.get(pron, 0) + 1
                 owner[name] = i
-                transitions.append((i, i + 1, 1.0, name))
-        for state in range(n + 1):
+                names[i].append(name)
+        # States 0..n sit between words; n + 1 is the final state. Null transitions
+        # are avoided: a hypothesis that took one cannot be phone-aligned, and
+        # pocketsphinx follows only one at a time. So an end or a skip is a copy
+        # of a word's transition with another source or target state.
+        final = n + 1
+        allowed = sorted(set(ends)) if ends is not None else [n]
+        reach = _MAX_SKIP if relaxed else 0
+        transitions: list[tuple[Any, ...]] = []
+        for j in range(n):
+            targets = [(j + 1, 1.0)]
+            targets += [(final, _skip_prob(e - j - 1)) for e in allowed if 0 <= e - j - 1 <= reach]
+            for i in range(max(0, j - reach), j + 1):
+                for target, p_end in targets:
+                    p = _skip_prob(j - i) * p_end
+                    transitions += [(i, target, max(p, 1e-32), name) for name in names[j]]
+        if allowed and allowed[0] == 0 or (relaxed and n <= reach):
+            transitions.append((0, final, 1.0 if allowed[0] == 0 else _skip_prob(n)))
+        for state in range(final + 1):
             for filler in _FILLERS:
                 transitions.append((state, state, _FILLER_PROB, filler))
-        # pocketsphinx follows one null transition at a time (grammars built in
-        # memory get no transitive closure), so every skip is a direct jump.
-        allowed = sorted(set(ends)) if ends is not None else [n]
-        final = n if ends is None and not relaxed else n + 1
-        if relaxed:
-            for i in range(n):
-                for k in range(1, min(_MAX_SKIP, n - i) + 1):
-                    transitions.append((i, i + k, _skip_prob(k)))
-            for i in range(n + 1):
-                if i in allowed:
-                    transitions.append((i, final, 1.0))
-                else:
-                    nearest = min((e for e in allowed if e > i), default=None)
-                    if nearest is not None:
-                        transitions.append((i, final, _skip_prob(nearest - i)))
-        elif ends is not None:
-            transitions += [(e, final, 1.0) for e in allowed]
         ps = self._ps
         try:
             fsg = ps.create_fsg("qalign", 0, final, transitions)
@@ -268,7 +277,7 @@ def _skip_prob(words: int) -> float:
     Floored at 1e-32: pocketsphinx takes grammar probabilities as 32-bit floats,
     and a smaller one would underflow to zero.
     """
-    return max(1e-32, _SKIP_PROB ** min(words, 8))
+    return 1.0 if words <= 0 else max(1e-32, _SKIP_PROB ** min(words, 8))
 
 
 def _prob(value: float) -> float | None:

@@ -5,9 +5,10 @@ where each word starts and where each phoneme (pauses included) starts. From
 them :func:`synthesize` builds a reference alignment whose boundaries are exact
 by construction:
 
-* a word starts at its WORD event;
-* it ends where the next word starts, or earlier at the first pause phoneme
-  (``_``, ``_:``, ...) that espeak places after its last phoneme;
+* a word starts at its WORD event and ends where the next word starts;
+* next to a pause phoneme (``_``, ``_:``, ...) events can be off by up to
+  ~150 ms, so there the word is trimmed to its first / last non-silent sample
+  (espeak's pauses are exact zeros), which is exact again;
 * a token that espeak speaks as several words (``2014`` → "twenty fourteen")
   spans all of them; a token espeak merges into the previous one without an
   event of its own ("of the" is one word for espeak) is merged into that
@@ -196,12 +197,25 @@ def synthesize(text: str, *, voice: str = "en-us", rate: int = 175) -> Synthesis
             first, _, s = items[-1]
             items[-1] = (first, k, s)  # spoken together with the previous token
     units: list[Unit] = []
+    after_pause = True  # the clip starts with silence
     for n, (first, last, start) in enumerate(items):
         limit = items[n + 1][2] if n + 1 < len(items) else total
         # The first pause after the word's last phoneme ends the word.
         inside = [s for s, name in phonemes if start <= s < limit and not name.startswith("_")]
         last_phone = max(inside) if inside else start
-        end = next((p for p in pauses if last_phone < p <= limit), limit)
+        before_pause = n + 1 == len(items) or any(last_phone <= p < limit for p in pauses)
+        end = limit
+        # Next to a pause, espeak's events are off by up to ~150 ms (a final phoneme's
+        # event can even coincide with the pause's): there the word starts at its
+        # first and ends after its last non-silent sample, since espeak writes exact
+        # zeros in pauses. Between words without a pause, events are exact.
+        if after_pause:
+            loud = np.flatnonzero(np.abs(pcm[start:end].astype(np.int32)) > 1)
+            start = start + int(loud[0]) if loud.size else start
+        if before_pause:
+            loud = np.flatnonzero(np.abs(pcm[start:end].astype(np.int32)) > 1)
+            end = start + int(loud[-1]) + 1 if loud.size else end
+        after_pause = before_pause
         a, b = tokens[first][0], tokens[last][1]
         label = " ".join(t for _, _, t in tokens[first : last + 1])
         norm = " ".join(_norm(t) for _, _, t in tokens[first : last + 1])
