@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from qalign.aligner.features import MIN_SAMPLES, log_mel
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
 from qalign.asr.decoding import greedy_decode
 from qalign.asr.encoder import encode_audio
@@ -173,6 +174,9 @@ class Qwen3Transcriber(Transcriber):
             except QalignError as exc:
                 results[index] = exc
                 continue
+            except (RuntimeError, ValueError) as exc:  # the encoder ran out of memory, say
+                results[index] = QalignError(f"{request.label}: audio encoding failed: {exc}")
+                continue
             if item.audio is None:
                 results[index] = self._answer(item, [])
             else:
@@ -196,8 +200,6 @@ class Qwen3Transcriber(Transcriber):
 
     def audio_embeddings(self, samples: np.ndarray) -> torch.Tensor:
         """The encoder's embeddings for one clip of 16 kHz samples (``(n_tokens, hidden)``)."""
-        from qalign.aligner.features import log_mel
-
         feats = log_mel(samples, self.loaded.config.num_mel_bins)
         return encode_audio(self.loaded.model, feats)
 
@@ -229,8 +231,6 @@ class Qwen3Transcriber(Transcriber):
             language = resolve_asr_language(request.language, self.loaded.config.support_languages)
         prompt = self.prompt_ids(request.context or "", language)
         budget = self.max_new_tokens if self.max_new_tokens is not None else token_budget(duration)
-        from qalign.aligner.features import MIN_SAMPLES
-
         if samples.shape[0] < MIN_SAMPLES:
             # Too short for one STFT frame (under 12.5 ms): nothing can be heard.
             return _Prepared(index, label, duration, language, [], None, budget)
