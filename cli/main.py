@@ -41,12 +41,10 @@ def _register_commands() -> None:
 
     cli.add_command(convert.convert)
     cli.add_command(convert.list_formats)
-    try:  # commands of subpackages that may be absent in a partial checkout
-        from qalign.cli import align
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        cli.add_command(align.align)
+    from qalign.cli import align, transcribe
+
+    cli.add_command(align.align)
+    cli.add_command(transcribe.transcribe)
 
 
 _register_commands()
