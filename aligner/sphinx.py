@@ -348,7 +348,7 @@ class SphinxAligner(Aligner):
             try:
                 results.append(self._align_one(request))
             except QalignError as exc:
-                logger.error("%s", exc)
+                logger.debug("sphinx: %s", exc)  # the caller reports it
                 results.append(exc)
         return results
 
