@@ -41,10 +41,11 @@ def _register_commands() -> None:
 
     cli.add_command(convert.convert)
     cli.add_command(convert.list_formats)
-    from qalign.cli import align, transcribe
+    from qalign.cli import align, evaluate, transcribe
 
     cli.add_command(align.align)
     cli.add_command(transcribe.transcribe)
+    cli.add_command(evaluate.evaluate)
 
 
 _register_commands()
