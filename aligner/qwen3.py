@@ -44,8 +44,10 @@ DEFAULT_MAX_DURATION = 300.0
 DEFAULT_BATCH_SIZE = 8
 #: Most tokens per language-model pass (a longer single item still runs alone).
 DEFAULT_BATCH_TOKENS = 8192
-# Requests whose audio is held in memory at once; bounds memory for long lists.
+# Prepared items held in memory at once (log-mel features: 51 kB per second of
+# audio); bounds memory for long request lists.
 _WINDOW = 64
+_WINDOW_SAMPLES = 20 * 60 * 16_000
 
 
 @dataclass(frozen=True)
@@ -252,33 +254,45 @@ class Qwen3Aligner(Aligner):
         the results equal one-by-one runs exactly.
         """
         results: list[Alignment | QalignError | None] = [None] * len(requests)
-        for first in range(0, len(requests), _WINDOW):
-            ready: list[_Ready] = []
-            for index in range(first, min(first + _WINDOW, len(requests))):
-                try:
-                    ready.append(self._ready(index, requests[index]))
-                except QalignError as exc:
-                    log.debug("item %s failed: %s", requests[index].label, exc)
-                    results[index] = exc
-            for group in self._buckets(ready):
-                logits = self.runner.slot_logits([r.prepared for r in group])
-                for item, item_logits in zip(group, logits, strict=True):
-                    try:
-                        results[item.index] = self._alignment(item, item_logits.numpy())
-                    except QalignError as exc:
-                        results[item.index] = exc
+        ready: list[_Ready] = []
+        held = 0  # audio samples whose features are in memory
+        for index, request in enumerate(requests):
+            try:
+                item = self._ready(index, request)
+            except QalignError as exc:
+                log.debug("item %s failed: %s", request.label, exc)
+                results[index] = exc
+                continue
+            ready.append(item)
+            held += item.num_samples
+            if len(ready) >= _WINDOW or held >= _WINDOW_SAMPLES:
+                self._run(ready, results)
+                ready, held = [], 0
+        self._run(ready, results)
         missing = [requests[i].label for i, r in enumerate(results) if r is None]
         if missing:  # pragma: no cover - every index is filled above
             raise RuntimeError(f"no result for {missing}")
         return results  # type: ignore[return-value]
+
+    def _run(self, ready: list[_Ready], results: list) -> None:
+        """Run prepared items bucket by bucket and store each result at its index."""
+        for group in self._buckets(ready):
+            logits = self.runner.slot_logits([r.prepared for r in group])
+            for item, item_logits in zip(group, logits, strict=True):
+                try:
+                    results[item.index] = self._alignment(item, item_logits.numpy())
+                except QalignError as exc:
+                    results[item.index] = exc
 
     # -- lower level: logits and decoding ---------------------------------------------
 
     def logits_for(self, audio: np.ndarray, units: Sequence[str]) -> np.ndarray:
         """Float32 ``[2 * len(units), num_labels]`` slot logits for one clip and its unit strings.
 
-        ``units`` are the strings fed to the model (``TextUnit.norm``); with no
-        units the model still gets one slot pair, as in the reference.
+        ``audio`` is used as given (mono float32 at 16 kHz; no peak normalisation,
+        no length check). ``units`` are the strings fed to the model
+        (``TextUnit.norm``); with no units the model still gets one slot pair, as
+        in the reference.
         """
         prepared = self.runner.prepare(audio, list(units))
         return self.runner.slot_logits([prepared])[0].numpy()

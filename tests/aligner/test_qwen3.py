@@ -134,7 +134,7 @@ def test_array_input_equals_file_input(engine: Qwen3Aligner, parity_dir: Path) -
 
 
 def test_batch_goes_on_after_failures_and_equals_single_runs(
-    engine: Qwen3Aligner, parity_dir: Path, tmp_path: Path
+    engine: Qwen3Aligner, parity_dir: Path, tmp_path: Path, monkeypatch
 ) -> None:
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF....WAVEfmt garbage")
@@ -158,6 +158,13 @@ def test_batch_goes_on_after_failures_and_equals_single_runs(
     for i in (0, 4, 6):
         assert isinstance(results[i], Alignment)
         assert results[i] == engine.align_batch([requests[i]])[0]
+    # a request list longer than the in-memory window gives the same results
+    import qalign.aligner.qwen3 as qwen3_module
+
+    monkeypatch.setattr(qwen3_module, "_WINDOW", 2)
+    windowed = engine_batched.align_batch(requests)
+    assert [type(r) for r in windowed] == [type(r) for r in results]
+    assert all(windowed[i] == results[i] for i in (0, 4, 6))
 
 
 def test_too_long_audio(engine: Qwen3Aligner, parity_dir: Path) -> None:
