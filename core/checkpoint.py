@@ -202,13 +202,14 @@ _DTYPE_NAMES = {
 }  # fmt: skip
 
 
-def cpu_has_fast_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), read from ``/proc/cpuinfo``.
+def cpu_has_fast_bf16(cpuinfo: str | os.PathLike[str] = "/proc/cpuinfo") -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), read from ``cpuinfo``.
 
-    Elsewhere (macOS, Windows) the answer is ``False``: bf16 would be emulated and slower.
+    Where that file does not exist (macOS, Windows) the answer is ``False``: bf16
+    would be emulated there and slower than fp32.
     """
     try:
-        text = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+        text = Path(cpuinfo).read_text(encoding="ascii", errors="replace")
     except OSError:
         return False
     for line in text.splitlines():

@@ -284,17 +284,13 @@ def test_resolve_dtype(monkeypatch) -> None:
         resolve_dtype("int8", "cpu")
 
 
-def test_cpu_flags_are_read_from_cpuinfo(monkeypatch, tmp_path: Path) -> None:
-    real_path = Path
-
-    def fake(flags: str):
-        info = tmp_path / f"cpuinfo-{len(flags)}"
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    for flags, fast in (
+        ("fpu sse avx512f avx512_bf16", True),
+        ("fpu sse amx_bf16 amx_tile", True),
+        ("fpu sse avx2 avx512f", False),
+    ):
         info.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
-        return lambda p, *a: real_path(info) if str(p) == "/proc/cpuinfo" else real_path(p, *a)
-
-    monkeypatch.setattr(checkpoint, "Path", fake("fpu sse avx512f avx512_bf16"))
-    assert checkpoint.cpu_has_fast_bf16()
-    monkeypatch.setattr(checkpoint, "Path", fake("fpu sse amx_bf16 amx_tile"))
-    assert checkpoint.cpu_has_fast_bf16()
-    monkeypatch.setattr(checkpoint, "Path", fake("fpu sse avx2 avx512f"))
-    assert not checkpoint.cpu_has_fast_bf16()
+        assert checkpoint.cpu_has_fast_bf16(info) is fast
+    assert checkpoint.cpu_has_fast_bf16(tmp_path / "absent") is False
