@@ -15,12 +15,14 @@ How it runs, and why:
 * **Language model, batched by packing.** Items are concatenated into one
   sequence, positions restart at 0 for each item, and causal attention runs
   inside each item at its own length (a registered SDPA variant). No padding
-  to the longest item, and a batch gives bit-for-bit the single-item result.
+  to the longest item, and on the CPU a batch gives bit-for-bit the
+  single-item result.
   ``use_cache=False``: one pass, no KV cache.
 * **Head only where needed.** The hidden states are gathered at the
   ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
-  in float32 (from the float32 master copy of the head when the model is bf16),
-  so no full-sequence logits are ever built and bf16 runs still give fine logits.
+  in float32 (a float32 copy of the head, 20 MB, when the model is bf16), so no
+  full-sequence logits are ever built and bf16 runs keep fine-grained logits for
+  the decoders. In fp32 this equals the reference's head.
 """
 
 from __future__ import annotations
@@ -29,10 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from qalign.aligner.features import (
-    CHUNK_FRAMES,
     build_input_ids,
     log_mel,
     num_audio_tokens,
@@ -40,6 +39,7 @@ from qalign.aligner.features import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
     from qalign.checkpoint import LoadedModel
@@ -283,10 +283,4 @@ def use_packed_attention(language_model) -> None:
     language_model.config._attn_implementation = PACKED_ATTENTION
 
 
-def max_class_for(num_samples: int, segment_ms: float, num_labels: int) -> int:
-    """Highest class a clip of ``num_samples`` can use: its duration in classes, capped by the head."""
-    duration_ms = num_samples * 1000.0 / 16_000
-    return int(min(num_labels - 1, np.ceil(duration_ms / segment_ms)))
-
-
-__all__ = ["CHUNK_FRAMES", "PreparedItem", "Qwen3AlignerModel", "max_class_for"]
+__all__ = ["MIN_SEGMENT", "PreparedItem", "Qwen3AlignerModel", "use_packed_attention"]
