@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from qalign.aligner.base import Aligner
-from qalign.errors import ModelNotFoundError, QalignError
+from qalign.errors import MissingDependencyError, ModelNotFoundError, QalignError
 
 logger = logging.getLogger("qalign")
 
@@ -59,9 +59,13 @@ def create_aligner(engine: str, options: EngineOptions, language: str | None = N
             raise QalignError(
                 f"{exc}; the offline engine only aligns English, and the language is {language}"
             ) from None
+        try:
+            fallback = _sphinx()
+        except MissingDependencyError as missing:
+            raise QalignError(f"{exc}; the offline English engine is not installed either: {missing}") from None
         logger.warning("engine: sphinx (offline English), because %s", exc)
-        return _sphinx()
-    logger.info("engine: qwen3 (%s)", aligner.source_name if hasattr(aligner, "source_name") else "")
+        return fallback
+    logger.info("engine: qwen3")
     return aligner
 
 

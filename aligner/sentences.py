@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from qalign.aligner.units import TextUnit
+from qalign.alignment import Segment, Unit
 
 _ALWAYS = frozenset("!?‼⁇⁈⁉。！？｡")
 _DOTS = frozenset(".．…")
@@ -43,6 +44,28 @@ _ABBREVIATIONS = frozenset(
 )
 # Abbreviations that only stay open before a number ("No. 5", "p. 12").
 _BEFORE_NUMBER = frozenset("no nr nos núm num art fig vol ch sec p pp pág pag n".split())
+
+
+def sentence_segments(transcript: str, units: Sequence[Unit]) -> tuple[Segment, ...]:
+    """Timed units grouped into sentence :class:`~qalign.alignment.Segment` objects.
+
+    Each segment's text is the transcript between its first and last unit (so
+    it keeps the transcript's punctuation and spacing); its times are its
+    first unit's start and last unit's end. Units without character offsets
+    give no segments.
+    """
+    if not units or any(u.char_start is None or u.char_end is None for u in units):
+        return ()
+    return tuple(
+        Segment(
+            text=transcript[units[a].char_start : units[b - 1].char_end],
+            start=units[a].start,
+            end=units[b - 1].end,
+            unit_start=a,
+            unit_end=b,
+        )
+        for a, b in sentence_spans(transcript, units)  # type: ignore[arg-type]
+    )
 
 
 def sentence_spans(transcript: str, units: Sequence[TextUnit]) -> list[tuple[int, int]]:

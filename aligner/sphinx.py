@@ -354,6 +354,8 @@ class SphinxAligner(Aligner):
         return results
 
     def _align_one(self, request: AlignRequest) -> Alignment:
+        from qalign.aligner.sentences import sentence_segments
+
         label = request.label
         _english(request.language)
         if isinstance(request.audio, (str, Path)):
@@ -379,6 +381,7 @@ class SphinxAligner(Aligner):
         units, phones = self._build(samples, words, prons, timed, duration, label)
         return Alignment(
             units=tuple(units),
+            segments=sentence_segments(request.transcript, units),
             duration=duration,
             language="English",
             source=self.source,

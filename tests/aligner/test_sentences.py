@@ -112,3 +112,21 @@ def test_spans_cover_every_unit_once(transcript: str, granularity: str) -> None:
     flat = [i for a, b in spans for i in range(a, b)]
     assert flat == list(range(len(units)))
     assert all(a < b for a, b in spans)
+
+
+def test_sentence_segments_from_timed_units():
+    from qalign.aligner.sentences import sentence_segments
+    from qalign.aligner.units import split_units
+    from qalign.alignment import Unit
+
+    text = "Hello, world! This is it.\nNext line"
+    units = [
+        Unit(u.text, u.norm, 0.5 * i, 0.5 * i + 0.4, None, u.char_start, u.char_end)
+        for i, u in enumerate(split_units(text, "English"))
+    ]
+    segments = sentence_segments(text, units)
+    assert [s.text for s in segments] == ["Hello, world!", "This is it.", "Next line"]
+    assert [(s.unit_start, s.unit_end) for s in segments] == [(0, 2), (2, 5), (5, 7)]
+    assert segments[1].start == units[2].start and segments[1].end == units[4].end
+    no_offsets = [Unit("a", "a", 0, 1)]
+    assert sentence_segments("a", no_offsets) == ()
