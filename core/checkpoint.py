@@ -575,7 +575,7 @@ def load_model(
     bar_was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        model, info = model_cls.from_pretrained(
+        model, info = model_cls.from_pretrained(  # type: ignore[misc]  # a tuple with output_loading_info
             folder,
             config=config,
             dtype=torch_dtype,
