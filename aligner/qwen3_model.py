@@ -44,9 +44,6 @@ if TYPE_CHECKING:
 
     from qalign.checkpoint import LoadedModel
 
-#: Encoder chunks (1 s each) convolved together; bounds the conv activations'
-#: memory for long audio (about 3 MB per chunk in bf16 at the real model's width).
-CONV_GROUP = 32
 #: Shortest attention segment in the language model, in tokens. Float32 CPU
 #: matmuls over fewer than about 12 rows take other kernels, whose rounding
 #: differs; padding every item to this length keeps batched and single runs
@@ -87,11 +84,9 @@ class Qwen3AlignerModel:
         self.dtype = loaded.dtype
         self._token_cache: dict[str, tuple[int, ...]] = {}
         self._head_weight, self._head_bias = self._float32_head()
-        import torch
+        from qalign.aligner.audio_encoder import use_channels_last
 
-        tower = self.model.model.audio_tower
-        for conv in (tower.conv2d1, tower.conv2d2, tower.conv2d3):
-            conv.to(memory_format=torch.channels_last)
+        use_channels_last(self.model)
         use_packed_attention(self.model.model.language_model)
 
     # -- inputs ----------------------------------------------------------------------
@@ -138,47 +133,9 @@ class Qwen3AlignerModel:
 
     def encode_audio(self, features: torch.Tensor) -> torch.Tensor:
         """Audio embeddings in the LLM's width, ``(n_audio_tokens, hidden)``, for one clip."""
-        import torch
-        import torch.nn.functional as F
+        from qalign.aligner.audio_encoder import encode_audio
 
-        tower = self.model.model.audio_tower
-        chunk = 2 * self.config.n_window
-        feats = features.to(self.device, self.dtype)
-        n_mels, frames = feats.shape
-        n_full, rest = divmod(frames, chunk)
-        if frames <= chunk:
-            # One chunk: convolved at its own length, as the reference does.
-            chunks = feats[None, None]
-            lengths = [frames]
-        else:
-            n_chunks = n_full + (1 if rest else 0)
-            padded = F.pad(feats, (0, n_chunks * chunk - frames))
-            chunks = padded.view(n_mels, n_chunks, chunk).permute(1, 0, 2).unsqueeze(1)
-            lengths = [chunk] * n_full + ([rest] if rest else [])
-        pieces = []
-        pos_table = tower.positional_embedding.positional_embedding
-        for start in range(0, chunks.shape[0], CONV_GROUP):
-            # channels-last: oneDNN's faster convolution layout on the CPU.
-            x = chunks[start : start + CONV_GROUP].contiguous(memory_format=torch.channels_last)
-            x = F.gelu(tower.conv2d1(x))
-            x = F.gelu(tower.conv2d2(x))
-            x = F.gelu(tower.conv2d3(x))
-            b, c, f, t = x.shape
-            x = tower.conv_out(x.permute(0, 3, 1, 2).contiguous().view(b, t, c * f))
-            x = x + pos_table[:t].to(x.dtype)
-            for i, length in enumerate(lengths[start : start + CONV_GROUP]):
-                pieces.append(x[i, : num_audio_tokens(length, chunk)])
-        hidden = torch.cat(pieces, dim=0)
-        # Attention windows: n_window_infer frames = (n_window_infer / chunk) chunks of tokens.
-        per_chunk = num_audio_tokens(max(lengths), chunk)
-        window = per_chunk * (self.config.n_window_infer // chunk)
-        total = hidden.shape[0]
-        bounds = list(range(0, total, window)) + [total]
-        cu_seqlens = torch.tensor(bounds, dtype=torch.int32, device=hidden.device)
-        for layer in tower.layers:
-            hidden = layer(hidden, cu_seqlens)[0]
-        hidden = tower.ln_post(hidden)
-        return self.model.model.multi_modal_projector(hidden)
+        return encode_audio(self.model, features)
 
     # -- language model + head -------------------------------------------------------
 

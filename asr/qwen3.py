@@ -6,7 +6,7 @@ One request is one clip of at most :attr:`Qwen3Transcriber.max_seconds`
 
 1. log-mel features of the clip alone (:func:`qalign.aligner.features.log_mel`);
 2. audio embeddings from the encoder, the way the reference computes them
-   (:func:`qalign.asr.encoder.encode_audio`);
+   (:func:`qalign.aligner.audio_encoder.encode_audio`);
 3. the prompt (:mod:`qalign.asr.prompt`) with one ``<|audio_pad|>`` per audio
    embedding, the embeddings written over them;
 4. greedy decoding (:func:`qalign.asr.decoding.greedy_decode`) until a stop id
@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from qalign.aligner.audio_encoder import encode_audio, use_channels_last
 from qalign.aligner.features import MIN_SAMPLES, log_mel
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
 from qalign.asr.decoding import greedy_decode
-from qalign.asr.encoder import encode_audio
 from qalign.asr.languages import resolve_asr_language
 from qalign.asr.parse import parse_answer
 from qalign.asr.prompt import PromptIds, build_prompt
@@ -125,6 +125,7 @@ class Qwen3Transcriber(Transcriber):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.loaded = loaded
+        use_channels_last(loaded.model)
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self.max_new_tokens = max_new_tokens

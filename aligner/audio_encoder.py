@@ -1,4 +1,4 @@
-"""The audio encoder pass of a Qwen3-ASR model, one clip at a time, as the reference runs it.
+"""The audio encoder pass of Qwen3-ASR and Qwen3-ForcedAligner, one clip at a time, as the reference runs it.
 
 transformers' ``Qwen3ASREncoder`` needs the mel axis padded to a multiple of
 100 frames and always convolves full 100-frame chunks. The reference
@@ -18,6 +18,8 @@ module reproduces the reference exactly and reuses the model's own layers:
 4. a final layer norm and the two-layer projector map into the LLM's width.
 
 Every clip is encoded on its own, so a batch never changes a clip's embeddings.
+Both models share this encoder (the aligner's and the recogniser's towers have
+the same structure).
 """
 
 from __future__ import annotations
@@ -27,19 +29,21 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from qalign.aligner.features import num_audio_tokens
+
 #: Chunks (1 s each) convolved at once: bounds the convolutions' memory on long
 #: clips (about 3 MB of activations per chunk in bf16 at the real model's width).
 CONV_GROUP = 32
 
 
-def _conv_len(frames: int) -> int:
-    # kernel 3, stride 2, padding 1, three times: n -> ceil(n / 2) each time
-    for _ in range(3):
-        frames = (frames - 1) // 2 + 1
-    return frames
+def use_channels_last(model: Any) -> None:
+    """Store the encoder's convolution weights channels-last (oneDNN's faster CPU layout)."""
+    tower = model.model.audio_tower
+    for conv in (tower.conv2d1, tower.conv2d2, tower.conv2d3):
+        conv.to(memory_format=torch.channels_last)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     """Audio embeddings for one clip, ready to replace its ``<|audio_pad|>`` tokens.
 
@@ -70,6 +74,7 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     table = tower.positional_embedding.positional_embedding
     for first in range(0, len(lengths), CONV_GROUP):
         x = padded[first : first + CONV_GROUP].unsqueeze(1)
+        x = x.contiguous(memory_format=torch.channels_last)
         x = F.gelu(tower.conv2d1(x))
         x = F.gelu(tower.conv2d2(x))
         x = F.gelu(tower.conv2d3(x))
@@ -77,14 +82,14 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
         x = tower.conv_out(x.permute(0, 3, 1, 2).reshape(n_chunks, steps, channels * freq))
         x = x + table[:steps].to(x.dtype)
         pieces.extend(
-            x[i, : _conv_len(length)]
+            x[i, : num_audio_tokens(length, chunk)]
             for i, length in enumerate(lengths[first : first + CONV_GROUP])
         )
     hidden = torch.cat(pieces)
 
     # Attention windows: n_window_infer frames' worth of positions, counted in
     # positions of the widest chunk (13 per 100 frames -> 104 per 800 frames).
-    window = _conv_len(width) * (tower.n_window_infer // chunk)
+    window = num_audio_tokens(width, chunk) * (tower.n_window_infer // chunk)
     total = hidden.shape[0]
     bounds = list(range(0, total, window)) + [total]
     cu_seqlens = torch.tensor(bounds, dtype=torch.int32, device=hidden.device)
@@ -93,8 +98,3 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     hidden = tower.ln_post(hidden)
     return projector(hidden)
 
-
-def num_audio_tokens(frames: int, chunk: int = 100) -> int:
-    """How many embeddings :func:`encode_audio` returns for ``frames`` mel frames."""
-    full, rest = divmod(frames, chunk)
-    return full * _conv_len(chunk) + (_conv_len(rest) if rest else 0)
