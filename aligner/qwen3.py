@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qalign.aligner.base import Aligner, AlignRequest
-from qalign.alignment import Alignment, Segment, Source, Unit
+from qalign.alignment import Alignment, Source, Unit
 from qalign.errors import AudioError, AudioTooLongError, QalignError, TranscriptError
 
 if TYPE_CHECKING:
@@ -315,7 +315,7 @@ class Qwen3Aligner(Aligner):
 
     def _alignment(self, item: _Ready, logits: np.ndarray) -> Alignment:
         from qalign.aligner.features import SAMPLE_RATE
-        from qalign.aligner.sentences import sentence_spans
+        from qalign.aligner.sentences import sentence_segments
 
         decoded = self.decode(logits, item.num_samples)
         duration = item.num_samples / SAMPLE_RATE
@@ -334,20 +334,9 @@ class Qwen3Aligner(Aligner):
             )
             for u, s, e, sc in zip(item.units, starts, ends, decoded.scores, strict=True)
         ]
-        transcript = item.request.transcript
-        segments = [
-            Segment(
-                text=transcript[item.units[a].char_start : item.units[b - 1].char_end],
-                start=units[a].start,
-                end=units[b - 1].end,
-                unit_start=a,
-                unit_end=b,
-            )
-            for a, b in sentence_spans(transcript, item.units)
-        ]
         return Alignment(
             units=tuple(units),
-            segments=tuple(segments),
+            segments=sentence_segments(item.request.transcript, units),
             duration=duration,
             language=item.language,
             source=Source("qwen3", model=self.loaded.source, decoder=self.decoder),
