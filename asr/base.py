@@ -109,9 +109,9 @@ class TranscribeRequest:
 
     @property
     def label(self) -> str:
-        if self.name:
-            return self.name
-        return str(self.audio) if isinstance(self.audio, (str, Path)) else "<array>"
+        from qalign.audio import source_label
+
+        return source_label(self.audio, self.name)
 
 
 class Transcriber(ABC):

@@ -85,6 +85,13 @@ def normalize_peak(samples: np.ndarray) -> np.ndarray:
     return samples
 
 
+def source_label(audio: object, name: str | None = None) -> str:
+    """How messages name an audio input: ``name``, else the path, else ``<array>``."""
+    if name:
+        return name
+    return str(audio) if isinstance(audio, (str, Path)) else "<array>"
+
+
 def duration_of(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
     """Length in seconds of ``samples`` at ``sample_rate`` (exact sample arithmetic)."""
     return samples.shape[-1] / sample_rate
