@@ -334,7 +334,10 @@ def _whole_transcript(rec: _Recording) -> Transcript:
 def _empty_alignment(rec: _Recording) -> Alignment:
     transcript = _whole_transcript(rec)
     return Alignment(
-        units=(), duration=transcript.duration, language=transcript.language, source=Source("qwen3")
+        units=(),
+        duration=transcript.duration,
+        language=transcript.language,
+        source=Source("qwen3", transcriber=transcript.model),
     )
 
 
@@ -393,7 +396,9 @@ def _align_all(todo: list[_Recording], aligner: Aligner, results: list[Result | 
             for k, (span, t) in enumerate(zip(rec.spans, transcripts))
         ]
         duration = rec.samples.shape[0] / SAMPLE_RATE
-        results[rec.index] = merge_chunks(pieces, duration)
+        merged = merge_chunks(pieces, duration)
+        model = next((t.model for t in transcripts if t.model), None)
+        results[rec.index] = replace(merged, source=replace(merged.source, transcriber=model))
 
 
 # -- the Python API -----------------------------------------------------------------------

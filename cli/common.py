@@ -36,7 +36,6 @@ def configure_logging(quiet: bool = False) -> None:
         handler = _StderrHandler()
         handler.setFormatter(_OneLine())
         logger.addHandler(handler)
-        logger.propagate = False
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
 

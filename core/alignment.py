@@ -122,11 +122,19 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where an alignment came from: engine name, model id or folder, decoder."""
+    """Where an alignment came from.
+
+    Attributes:
+        engine: the alignment engine (``qwen3``, ``sphinx``; a format name when read from a file).
+        model: the aligner's hub id or folder.
+        decoder: the timestamp decoder (``monotonic``, ``reference``).
+        transcriber: the speech recogniser's hub id or folder, when the transcript came from ASR.
+    """
 
     engine: str
     model: str | None = None
     decoder: str | None = None
+    transcriber: str | None = None
 
 
 def _check_order(kind: str, items: Sequence[Any], label: str, duration: float) -> None:
@@ -220,6 +228,7 @@ class Alignment:
                 "engine": self.source.engine,
                 "model": self.source.model,
                 "decoder": self.source.decoder,
+                "transcriber": self.source.transcriber,
             },
             "words": [
                 {
@@ -301,6 +310,7 @@ class Alignment:
                     engine=str(src.get("engine", "unknown")),
                     model=src.get("model"),
                     decoder=src.get("decoder"),
+                    transcriber=src.get("transcriber"),
                 ),
                 phones=tuple(phones),
             )

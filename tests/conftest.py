@@ -43,3 +43,16 @@ def parity_dir(shared_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"parity checkpoints not found at {path}")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _restore_qalign_logger():
+    """In-process CLI runs configure the library logger; give each test a clean one."""
+    import logging
+
+    logger = logging.getLogger("qalign")
+    level, handlers, propagate = logger.level, list(logger.handlers), logger.propagate
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+    logger.propagate = propagate
