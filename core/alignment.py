@@ -18,6 +18,7 @@ form (schema version :data:`SCHEMA_VERSION`, documented in the README).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,8 +34,8 @@ _EPS = 1e-9
 
 def _check_span(kind: str, index: int | None, text: str, start: float, end: float) -> None:
     where = f"{kind} {index} " if index is not None else f"{kind} "
-    if not (start == start and end == end):  # NaN
-        raise ValidationError(f"{where}{text!r}: start/end is NaN ({start}, {end})")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise ValidationError(f"{where}{text!r}: start/end is not a finite number ({start}, {end})")
     if start < 0:
         raise ValidationError(f"{where}{text!r}: start {start} s is negative")
     if end < start:
@@ -96,6 +97,8 @@ class Phone:
 
     def __post_init__(self) -> None:
         _check_span("phone", None, self.label, self.start, self.end)
+        if self.score is not None and not 0.0 <= self.score <= 1.0:
+            raise ValidationError(f"phone {self.label!r}: score {self.score} is outside [0, 1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +182,8 @@ class Alignment:
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
-        if not self.duration >= 0:
-            raise ValidationError(f"duration {self.duration} s is negative or NaN")
+        if not (math.isfinite(self.duration) and self.duration >= 0):
+            raise ValidationError(f"duration {self.duration} s is negative or not finite")
         _check_order("unit", self.units, "text", self.duration)
         _check_order("phone", self.phones, "label", self.duration)
         for i, seg in enumerate(self.segments):
@@ -265,6 +268,8 @@ class Alignment:
             ValidationError: unknown schema version, missing fields or invalid values.
         """
         try:
+            if not isinstance(data.get("words"), list):
+                raise ValidationError("not a qalign alignment JSON: no 'words' list")
             version = data.get("version", SCHEMA_VERSION)
             if version != SCHEMA_VERSION:
                 raise ValidationError(
@@ -316,5 +321,5 @@ class Alignment:
             )
         except ValidationError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
             raise ValidationError(f"not a qalign alignment JSON: {exc!r}") from None

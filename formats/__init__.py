@@ -58,7 +58,7 @@ def save(alignment: Alignment, path: str | Path, format: str | None = None, **op
     """
     fmt = format_of(path, format)
     if not fmt.can_write():
-        raise ReadError(path, f"format {fmt.name!r} can be read but not written")
+        raise QalignError(f"{path}: format {fmt.name!r} can be read but not written")
     write_atomic(path, fmt.dumps(alignment, **options))
 
 
@@ -93,5 +93,7 @@ def load(path: str | Path, format: str | None = None, **options: Any) -> Alignme
         raise
     except QalignError as exc:
         raise ReadError(path, f"invalid {fmt.name}: {exc}") from None
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, ArithmeticError) as exc:
         raise ReadError(path, f"invalid {fmt.name}: {exc}") from None
+    except RecursionError:
+        raise ReadError(path, f"invalid {fmt.name}: nested too deeply") from None

@@ -91,3 +91,23 @@ def test_errors_pickle_and_keep_attributes(err):
 def test_too_long_message_has_numbers():
     err = AudioTooLongError("a.wav", 500.0, 399.92)
     assert "a.wav" in str(err) and "500.00" in str(err) and "399.92" in str(err)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_non_finite_times_rejected(bad):
+    with pytest.raises(ValidationError, match="finite"):
+        Unit("x", "x", 0.0, bad)
+    with pytest.raises(ValidationError, match="finite"):
+        Alignment((), duration=bad)
+
+
+def test_from_dict_needs_words_list():
+    with pytest.raises(ValidationError, match="no 'words' list"):
+        Alignment.from_dict({})
+    with pytest.raises(ValidationError, match="no 'words' list"):
+        Alignment.from_dict({"text": "a transcript", "language": "English"})
+
+
+def test_phone_score_range():
+    with pytest.raises(ValidationError, match="outside"):
+        Phone("AH", 0, 0.1, 2.0)
