@@ -275,14 +275,29 @@ class Qwen3Aligner(Aligner):
         return results  # type: ignore[return-value]
 
     def _run(self, ready: list[_Ready], results: list) -> None:
-        """Run prepared items bucket by bucket and store each result at its index."""
+        """Run prepared items bucket by bucket and store each result at its index.
+
+        A bucket the model cannot run (out of memory, say) is retried item by
+        item, so one failure costs only that item.
+        """
         for group in self._buckets(ready):
-            logits = self.runner.slot_logits([r.prepared for r in group])
+            try:
+                logits = self.runner.slot_logits([r.prepared for r in group])
+            except RuntimeError as exc:
+                if len(group) == 1:
+                    results[group[0].index] = _model_failure(group[0], exc)
+                    continue
+                log.warning("a batch of %d failed (%s); retrying one by one", len(group), exc)
+                for item in group:
+                    self._run([item], results)
+                continue
             for item, item_logits in zip(group, logits, strict=True):
                 try:
                     results[item.index] = self._alignment(item, item_logits.numpy())
                 except QalignError as exc:
                     results[item.index] = exc
+                except ValueError as exc:  # the decoders refuse NaN or infinite logits
+                    results[item.index] = _model_failure(item, exc)
 
     # -- lower level: logits and decoding ---------------------------------------------
 
@@ -341,3 +356,10 @@ class Qwen3Aligner(Aligner):
             language=item.language,
             source=Source("qwen3", model=self.loaded.source, decoder=self.decoder),
         )
+
+
+def _model_failure(item: _Ready, exc: Exception) -> QalignError:
+    """One line for an item the model could not time (first line of the cause)."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = " (try --dtype float32)" if "nan" in reason.lower() or "finite" in reason.lower() else ""
+    return QalignError(f"{item.request.label}: alignment failed: {reason[:200]}{hint}")

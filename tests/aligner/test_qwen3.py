@@ -232,3 +232,26 @@ def test_align_convenience_uses_the_environment(monkeypatch, parity_dir: Path) -
     assert [u.norm for u in result.units] == ["author", "of", "the", "danger", "trail"]
     with pytest.raises(LanguageError):
         align(parity_dir / ARCTIC, "hallo", "Klingon", device="cpu")
+
+
+def test_model_failure_costs_only_that_item(engine: Qwen3Aligner, parity_dir: Path, monkeypatch) -> None:
+    audio = parity_dir / "audio" / "en_arctic.wav"
+    requests = [AlignRequest(audio, "one two three", "English", name=f"item{i}") for i in range(3)]
+    real = engine.runner.slot_logits
+
+    def flaky(items):
+        if len(items) > 1:
+            raise RuntimeError("out of memory")
+        if items[0].input_ids == poisoned:
+            raise RuntimeError("out of memory\nsecond line")
+        return real(items)
+
+    poisoned = engine.runner.prepare(load_audio(audio), ["one", "two", "three"]).input_ids
+    requests[1] = AlignRequest(audio, "four five", "English", name="item1")
+    requests[2] = AlignRequest(audio, "one two three", "English", name="item2")
+    monkeypatch.setattr(engine.runner, "slot_logits", flaky)
+    results = engine.align_batch(requests)
+    assert isinstance(results[1], Alignment)
+    for i in (0, 2):
+        assert isinstance(results[i], QalignError)
+        assert str(results[i]) == f"item{i}: alignment failed: out of memory"
