@@ -62,7 +62,8 @@ def create_aligner(engine: str, options: EngineOptions, language: str | None = N
         try:
             fallback = _sphinx()
         except MissingDependencyError as missing:
-            raise QalignError(f"{exc}; the offline English engine is not installed either: {missing}") from None
+            missing.message = f"{exc}; and the offline English engine is not installed: {missing}"
+            raise missing from None
         logger.warning("engine: sphinx (offline English), because %s", exc)
         return fallback
     logger.info("engine: qwen3")

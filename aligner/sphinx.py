@@ -87,6 +87,11 @@ _DECODER_CONFIG: dict[str, Any] = {
 }
 
 
+def require_pocketsphinx() -> None:
+    """Raise :class:`~qalign.errors.MissingDependencyError` now when pocketsphinx is missing."""
+    _import_pocketsphinx()
+
+
 def _import_pocketsphinx() -> Any:
     try:
         import pocketsphinx
@@ -372,7 +377,8 @@ class SphinxAligner(Aligner):
         try:
             prons = [dec.lexicon.pronunciations(w.norm) for w in words]
         except QalignError as exc:
-            raise QalignError(f"{label}: {exc}") from None
+            exc.message = f"{label}: {exc.message}"  # keep the error's class and exit code
+            raise
         guessed = sorted({w.norm for w in words} & dec.lexicon.guessed)
         if guessed:
             logger.info("%s: guessed pronunciations for %d word(s) not in the dictionary: %s",

@@ -236,7 +236,9 @@ def _japanese_cores(text: str) -> list[_Core]:
     for word in words:
         at = pos if seen.startswith(word, pos) else seen.find(word, pos)
         if at < 0:
-            raise RuntimeError(f"nagisa returned {word!r}, which is not in its normalised input")
+            raise QalignError(
+                f"Japanese word splitting failed: nagisa returned {word!r}, which is not in its input"
+            )
         pos = at + len(word)
         kept = [k for k in range(at, pos) if keeps_char(seen[k])]
         if not kept:

@@ -6,7 +6,13 @@ import logging
 
 import click
 
-from qalign.cli.common import configure_logging, cue_options, output_options, write_outputs
+from qalign.cli.common import (
+    configure_logging,
+    cue_options,
+    output_options,
+    plan_outputs,
+    write_outputs,
+)
 
 
 @click.command()
@@ -74,18 +80,28 @@ def align(
     from qalign.aligner.engines import EngineOptions, create_aligner
     from qalign.aligner.languages import resolve_language
     from qalign.audio import load_audio
-    from qalign.errors import QalignError
-    from qalign.formats import format_of
+    from qalign.errors import LanguageError, QalignError
     from qalign.transcript import guess_language, read_transcript
 
-    writers = [format_of(path, out_format) for path in outputs]  # fail before any work
+    # Everything that can be checked is checked before the audio is decoded or a model loads.
+    plan = plan_outputs(outputs, out_format, cue_options(max_chars, max_lines, max_duration))
     text = read_transcript(transcript)
     lang = resolve_language(language) if language else guess_language(text)
+    if phones == "sphinx":
+        from qalign.aligner.sphinx import require_pocketsphinx
+
+        if lang != "English":
+            raise LanguageError(lang, ("English",))
+        require_pocketsphinx()
     samples = load_audio(audio)
     if not language:
         logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
     options = EngineOptions(model, device, dtype, decoder, granularity)
     aligner = create_aligner(engine, options, lang)
+    if aligner.name == "sphinx" and (granularity != "word" or decoder != "monotonic"):
+        logging.getLogger("qalign").warning(
+            "the sphinx engine times words and phones; --granularity and --decoder do not apply to it"
+        )
     (result,) = aligner.align_batch([AlignRequest(samples, text, lang, name=audio)])
     if isinstance(result, QalignError):
         raise result
@@ -93,4 +109,4 @@ def align(
         from qalign.aligner.sphinx import add_sphinx_phones
 
         result = add_sphinx_phones(result, samples)
-    write_outputs(result, outputs, writers, out_format, cue_options(max_chars, max_lines, max_duration))
+    write_outputs(result, plan, audio)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -39,6 +42,10 @@ def configure_logging(quiet: bool = False) -> None:
     logger.setLevel(logging.ERROR if quiet else logging.INFO)
 
 
+#: Formats whose writers build subtitle cues and take the cue options.
+SUBTITLE_FORMATS = frozenset({"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"})
+
+
 def cue_options(
     max_chars: int | None, max_lines: int | None, max_duration: float | None
 ) -> dict[str, Any]:
@@ -47,48 +54,107 @@ def cue_options(
     return {k: v for k, v in given.items() if v is not None}
 
 
-def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``-o/--output`` (repeatable), ``--format`` and the subtitle cue options."""
+def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--max-chars``, ``--max-lines`` and ``--max-duration`` (checked by click)."""
     decorators = [
         click.option(
-            "--output",
-            "-o",
-            "outputs",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="Output file; repeat for several formats from one pass.",
+            "--max-chars", type=click.IntRange(min=1), help="Subtitles: characters per line (default 42)."
         ),
+        click.option("--max-lines", type=click.IntRange(min=1), help="Subtitles: lines per cue (default 2)."),
         click.option(
-            "--format", "-f", "out_format", help="Output format id (default: from each -o extension)."
+            "--max-duration",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Subtitles: longest cue in seconds (default 7).",
         ),
-        click.option("--max-chars", type=int, help="Subtitles: characters per line (default 42)."),
-        click.option("--max-lines", type=int, help="Subtitles: lines per cue (default 2)."),
-        click.option("--max-duration", type=float, help="Subtitles: longest cue in seconds (default 7)."),
     ]
     for decorate in reversed(decorators):
         command = decorate(command)
     return command
 
 
-def write_outputs(
-    alignment: Alignment,
-    outputs: Sequence[str],
-    writers: Sequence[Any],
-    out_format: str | None,
-    subtitle_options: dict[str, Any],
-) -> None:
-    """Write every requested output atomically, or the JSON to stdout when none was asked for."""
-    from qalign import formats
-
-    if not outputs:
-        name = out_format or "json"
-        click.echo(formats.dumps(alignment, name, **options_for(name, subtitle_options)), nl=False)
-        return
-    for path, writer in zip(outputs, writers):
-        formats.save(alignment, path, writer.name, **options_for(writer.name, subtitle_options))
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``-o/--output`` (repeatable), ``--format`` and the subtitle cue options."""
+    command = subtitle_options(command)
+    command = click.option(
+        "--format", "-f", "out_format", help="Output format id (default: from each -o extension)."
+    )(command)
+    return click.option(
+        "--output",
+        "-o",
+        "outputs",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Output file; repeat for several formats from one pass.",
+    )(command)
 
 
-def options_for(format_name: str, subtitle_options: dict[str, Any]) -> dict[str, Any]:
-    if format_name in {"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"}:
-        return dict(subtitle_options)
+def writer_options(
+    format_name: str, cues: dict[str, Any], audio: str | None = None
+) -> dict[str, Any]:
+    """Keyword options for one writer: cue options for subtitles; for CTM the file id
+    (the audio's file name without extension) and for EAF the media file, when known."""
+    if format_name in SUBTITLE_FORMATS:
+        return dict(cues)
+    if audio and audio != "-":
+        if format_name == "ctm":
+            return {"file_id": Path(audio).stem or "audio"}
+        if format_name == "eaf":
+            return {"media": audio}
     return {}
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Where results go, checked before any work: ``(path, format id)`` pairs, or
+    stdout in ``stdout_format`` when there are none."""
+
+    targets: tuple[tuple[str, str], ...]
+    stdout_format: str
+    cues: dict[str, Any]
+
+
+def plan_outputs(outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]) -> OutputPlan:
+    """Check formats and folders of the outputs now, so that nothing fails after the work.
+
+    Raises:
+        UnknownFormatError: an extension or ``--format`` that names no writable format.
+        QalignError: ``--format`` given with several outputs, or an output folder that
+            does not exist or cannot be written.
+    """
+    from qalign import formats
+    from qalign.errors import QalignError, WriteError
+
+    if out_format and len(outputs) > 1:
+        raise QalignError(
+            "--format applies to a single output; with several -o, each file's extension names its format"
+        )
+    targets = []
+    for path in outputs:
+        fmt = formats.format_of(path, out_format)
+        if not fmt.can_write():
+            raise QalignError(f"{path}: format {fmt.name!r} can be read but not written")
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise WriteError(path, f"folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise WriteError(path, f"folder {folder} is not writable")
+        targets.append((path, fmt.name))
+    stdout_format = formats.get(out_format or "json").name
+    return OutputPlan(tuple(targets), stdout_format, dict(cues))
+
+
+def write_outputs(alignment: Alignment, plan: OutputPlan, audio: str | None = None) -> None:
+    """Render every output first, then write each atomically; with no targets, print to stdout."""
+    from qalign import formats
+    from qalign.atomic import write_atomic
+
+    if not plan.targets:
+        name = plan.stdout_format
+        click.echo(formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)), nl=False)
+        return
+    rendered = [
+        (path, formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)))
+        for path, name in plan.targets
+    ]
+    for path, text in rendered:
+        write_atomic(path, text)

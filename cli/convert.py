@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from qalign.cli.common import cue_options
+from qalign.cli.common import configure_logging, cue_options, subtitle_options
 
 
 @click.command()
@@ -14,9 +14,7 @@ from qalign.cli.common import cue_options
 @click.option("--format", "-f", "out_format", help="Output format id (default: from OUT's extension).")
 @click.option("--in-format", help="Input format id (default: from IN's extension).")
 @click.option("--tier", help="TextGrid input: name of the word tier.")
-@click.option("--max-chars", type=int, help="Subtitles: characters per line (default 42).")
-@click.option("--max-lines", type=int, help="Subtitles: lines per cue (default 2).")
-@click.option("--max-duration", type=float, help="Subtitles: longest cue in seconds (default 7).")
+@subtitle_options
 def convert(
     source: str,
     target: str,
@@ -28,15 +26,14 @@ def convert(
     max_duration: float | None,
 ) -> None:
     """Convert the alignment file SOURCE into TARGET."""
+    configure_logging()
     from qalign import formats
-    from qalign.cli.common import options_for
+    from qalign.cli.common import plan_outputs, write_outputs
 
-    writer = formats.format_of(target, out_format)  # fail on a bad OUT before reading IN
+    plan = plan_outputs([target], out_format, cue_options(max_chars, max_lines, max_duration))
     options = {"tier": tier} if tier else {}
     alignment = formats.load(source, in_format, **options)
-    formats.save(
-        alignment, target, writer.name, **options_for(writer.name, cue_options(max_chars, max_lines, max_duration))
-    )
+    write_outputs(alignment, plan)
 
 
 @click.command(name="formats")

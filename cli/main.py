@@ -7,6 +7,7 @@ dependency; 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -58,8 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.ClickException as exc:
-        exc.show()
+        # One line, like every other error (click's own form adds the usage block).
+        hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
+        click.echo(f"qalign: error: {exc.format_message()}{hint}", err=True)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader of stdout went away (`qalign align ... | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except click.exceptions.Abort:
         click.echo("qalign: interrupted", err=True)
         return 130

@@ -35,12 +35,11 @@ from typing import Any
 
 import click
 
-from qalign.cli.common import configure_logging, cue_options
+from qalign.cli.common import configure_logging, cue_options, subtitle_options, writer_options
 from qalign.errors import QalignError
 
 logger = logging.getLogger("qalign")
 
-_SUBTITLES = {"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,7 @@ class Target:
 
     path: str
     kind: str
+    audio: str | None = None
 
 
 def _kind_for(path: str, out_format: str | None, no_align: bool) -> str:
@@ -110,6 +110,8 @@ def plan_outputs(
                 "several audio files need -o: a folder, or a name with {stem} "
                 "(e.g. -o out/{stem}.srt)"
             )
+        if out_format:  # what goes to stdout must be a format we can write
+            _kind_for(f"stdout.{out_format}", out_format, no_align)
         return [[]]
     plans: list[list[Target]] = []
     for item in audio:
@@ -126,7 +128,7 @@ def plan_outputs(
                 )
             else:
                 path = out
-            targets.append(Target(path, _kind_for(path, out_format, no_align)))
+            targets.append(Target(path, _kind_for(path, out_format, no_align), item))
         plans.append(targets)
     seen: dict[str, str] = {}
     for item, targets in zip(audio, plans):
@@ -161,7 +163,7 @@ def _write(
             if name in ("txt", "text"):
                 click.echo(_alignment_text(result))
             else:
-                options = cues if name in _SUBTITLES else {}
+                options = writer_options(name, cues)
                 click.echo(formats.dumps(result, name, **options), nl=False)
         elif (out_format or "").lower() == "json":
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -183,7 +185,7 @@ def _write(
         elif t.kind == "transcript-json":
             write_atomic(t.path, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
-            options = cues if t.kind in _SUBTITLES else {}
+            options = writer_options(t.kind, cues, t.audio)
             formats.save(result, t.path, t.kind, **options)
         logger.info("wrote %s", t.path)
 
@@ -248,9 +250,7 @@ def _write(
     type=click.IntRange(1),
     help="Token budget per chunk (default: scaled to its length).",
 )
-@click.option("--max-chars", type=int, help="Subtitles: characters per line (default 42).")
-@click.option("--max-lines", type=int, help="Subtitles: lines per cue (default 2).")
-@click.option("--max-duration", type=float, help="Subtitles: longest cue in seconds (default 7).")
+@subtitle_options
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
 def transcribe(
     audio: tuple[str, ...],

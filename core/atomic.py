@@ -31,7 +31,11 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        try:  # keep an existing file's permissions; a new file gets the usual ones
+            mode = target.stat().st_mode & 0o7777
+        except OSError:
+            mode = 0o666 & ~_UMASK
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as exc:
         try:
@@ -43,7 +47,11 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
         raise
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once at import: os.umask can only be read by setting it, which is not thread-safe.
+_UMASK = _read_umask()

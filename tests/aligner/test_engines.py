@@ -39,7 +39,7 @@ def test_auto_without_sphinx_names_both_problems(monkeypatch):
         raise MissingDependencyError("pocketsphinx", "sphinx", "the offline English engine")
 
     monkeypatch.setattr(engines, "_sphinx", no_sphinx)
-    with pytest.raises(QalignError, match=r"no-such-model.*qalign\[sphinx\]"):
+    with pytest.raises(MissingDependencyError, match=r"no-such-model.*qalign\[sphinx\]"):
         create_aligner("auto", MISSING, "English")
 
 

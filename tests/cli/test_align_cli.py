@@ -70,3 +70,39 @@ def test_help_is_light():
 def test_formats_import_is_light():
     code = "import sys, qalign.formats, qalign.aligner, qalign.asr; assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (["-o", "{tmp}/a.srt", "-o", "{tmp}/b.TextGrid", "-f", "srt"], "--format applies to a single output"),
+        (["-o", "{tmp}/missing/a.srt"], "does not exist"),
+        (["-o", "{tmp}/a.srt", "--max-chars", "0"], "--max-chars"),
+        (["-o", "{tmp}/a.srt", "--phones", "sphinx", "--language", "de"], "unsupported language 'German'"),
+        (["-f", "nonsense"], "unknown format 'nonsense'"),
+    ],
+)
+def test_output_problems_found_before_any_work(tmp_path, capsys, extra, needle):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    # The audio does not exist: each problem must be reported before the audio is even read.
+    rc, err = _run(["align", str(tmp_path / "nothing.wav"), str(SAMPLE_TXT), *args], capsys)
+    assert rc == 2
+    assert needle in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_usage_errors_are_one_line(capsys):
+    rc, err = _run(["align", str(SAMPLE_WAV)], capsys)
+    assert rc == 2
+    assert err.strip().splitlines() == ["qalign: error: Missing argument 'TRANSCRIPT'. (see --help)"]
+
+
+def test_sphinx_outputs_name_the_audio(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pocketsphinx", reason="the sphinx extra is not installed")
+    ctm, eaf = tmp_path / "hello.ctm", tmp_path / "hello.eaf"
+    rc = main(["align", str(SAMPLE_WAV), str(SAMPLE_TXT), "--engine", "sphinx", "-q", "-o", str(ctm), "-o", str(eaf)])
+    assert rc == 0
+    first = ctm.read_text().splitlines()[0].split()
+    assert first[0] == "hello" and first[4] == "Hello,"
+    assert str(SAMPLE_WAV) in eaf.read_text()

@@ -66,3 +66,16 @@ def test_unreadable_file_is_one_line_error(tmp_path: Path, pair: tuple[str, str]
         pytest.skip("evaluate is not registered in qalign.cli.main yet")
     missing = str(tmp_path / "nope.json")
     assert main(["evaluate", pair[0], missing]) == 2
+
+
+def test_reference_without_words_is_an_error(tmp_path, capsys):
+    from qalign.cli.main import main
+
+    srt = tmp_path / "ref.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello there\n")
+    hyp = tmp_path / "hyp.json"
+    hyp.write_text('{"words": [{"text": "hello", "start": 0.1, "end": 0.4}], "duration": 1}')
+    rc = main(["evaluate", str(hyp), str(srt)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "ref.srt: has no word timings" in err
