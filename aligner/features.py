@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qalign.audio import SAMPLE_RATE  # noqa: F401  (re-exported: the rate the model expects, Hz)
+
 if TYPE_CHECKING:
     import torch
 
-#: Sample rate the model expects, in Hz.
-SAMPLE_RATE = 16_000
 #: STFT size and hop, in samples (25 ms window, 10 ms hop).
 N_FFT = 400
 HOP_LENGTH = 160

@@ -57,11 +57,11 @@ import numpy as np
 from qalign.aligner.base import Aligner, AlignRequest
 from qalign.aligner.sphinx_dict import Lexicon, SpokenWord, dictionary_form, spoken_words
 from qalign.alignment import Alignment, Phone, Source, Unit
+from qalign.audio import SAMPLE_RATE
 from qalign.errors import LanguageError, MissingDependencyError, QalignError, TranscriptError
 
 logger = logging.getLogger("qalign")
 
-SAMPLE_RATE = 16000
 FRAME_SECONDS = 0.01
 """pocketsphinx's frame step (100 frames per second): the resolution of every time."""
 

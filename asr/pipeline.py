@@ -36,6 +36,7 @@ import numpy as np
 from qalign.alignment import Alignment, Segment, Source, Unit
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
 from qalign.asr.chunking import DEFAULT_CHUNK_SECONDS, ChunkSpan, plan_chunks
+from qalign.audio import SAMPLE_RATE
 from qalign.errors import AudioError, LanguageError, QalignError, TranscriptError
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("qalign")
 
-SAMPLE_RATE = 16000
 #: Longest chunk the aligner is trained for, in seconds (its head reaches 400 s).
 MAX_ALIGN_SECONDS = 300.0
 

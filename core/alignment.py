@@ -19,8 +19,8 @@ form (schema version :data:`SCHEMA_VERSION`, documented in the README).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from qalign.errors import ValidationError
@@ -202,22 +202,6 @@ class Alignment:
                     f"segment {i} {seg.text!r}: start {seg.start} s is before segment {i - 1}'s "
                     f"start {self.segments[i - 1].start} s"
                 )
-
-    # -- convenience -----------------------------------------------------------------
-
-    def segment_units(self, segment: Segment) -> tuple[Unit, ...]:
-        """The units a segment spans."""
-        return self.units[segment.unit_start : segment.unit_end]
-
-    def text(self) -> str:
-        """The aligned text: segment texts, else unit texts, joined by spaces."""
-        if self.segments:
-            return " ".join(s.text for s in self.segments)
-        return " ".join(u.text for u in self.units)
-
-    def with_segments(self, segments: Iterable[Segment]) -> Alignment:
-        """A copy with other segments."""
-        return replace(self, segments=tuple(segments))
 
     # -- lossless JSON form ----------------------------------------------------------
 

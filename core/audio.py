@@ -92,11 +92,6 @@ def source_label(audio: object, name: str | None = None) -> str:
     return str(audio) if isinstance(audio, (str, Path)) else "<array>"
 
 
-def duration_of(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> float:
-    """Length in seconds of ``samples`` at ``sample_rate`` (exact sample arithmetic)."""
-    return samples.shape[-1] / sample_rate
-
-
 def _short(exc: BaseException) -> str:
     strerror = getattr(exc, "strerror", None)
     if isinstance(strerror, str) and strerror:
