@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from qalign.aligner.languages import SUPPORTED, resolve_language
 from qalign.errors import LanguageError, QalignError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from qalign.aligner.sentences import sentence_spans
 from qalign.aligner.units import split_units
 

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from qalign.aligner.languages import resolve_language
 from qalign.aligner.units import split_units
 from qalign.errors import LanguageError
