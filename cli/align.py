@@ -9,6 +9,7 @@ import click
 from qalign.cli.common import (
     configure_logging,
     cue_options,
+    model_options,
     output_options,
     plan_outputs,
     write_outputs,
@@ -19,6 +20,7 @@ from qalign.cli.common import (
 @click.argument("audio", type=str)
 @click.argument("transcript", type=str)
 @output_options
+@model_options
 @click.option("--language", "-l", help="Language name or ISO code (default: guessed from the script).")
 @click.option(
     "--engine",
@@ -28,15 +30,6 @@ from qalign.cli.common import (
     help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
 )
 @click.option("--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16.")
-@click.option(
-    "--decoder",
-    type=click.Choice(["monotonic", "reference"]),
-    default="monotonic",
-    show_default=True,
-    help="monotonic: best ordered timing; reference: the official argmax + repair.",
-)
 @click.option(
     "--granularity",
     type=click.Choice(["word", "char"]),

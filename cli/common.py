@@ -72,6 +72,24 @@ def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--device``, ``--dtype`` and the aligner's ``--decoder``."""
+    decorators = [
+        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."),
+        click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16."),
+        click.option(
+            "--decoder",
+            type=click.Choice(["monotonic", "reference"]),
+            default="monotonic",
+            show_default=True,
+            help="monotonic: best ordered timing; reference: the official argmax + repair.",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``-o/--output`` (repeatable), ``--format`` and the subtitle cue options."""
     command = subtitle_options(command)

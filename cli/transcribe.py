@@ -35,7 +35,13 @@ from typing import Any
 
 import click
 
-from qalign.cli.common import configure_logging, cue_options, subtitle_options, writer_options
+from qalign.cli.common import (
+    configure_logging,
+    cue_options,
+    model_options,
+    subtitle_options,
+    writer_options,
+)
 from qalign.errors import QalignError
 
 logger = logging.getLogger("qalign")
@@ -192,6 +198,7 @@ def _write(
 
 @click.command()
 @click.argument("audio", nargs=-1, required=True, type=str)
+@model_options
 @click.option(
     "--output",
     "-o",
@@ -219,17 +226,6 @@ def _write(
     "--aligner-model",
     envvar="QALIGN_ALIGNER_MODEL",
     help="Forced-aligner hub id or folder (default Qwen/Qwen3-ForcedAligner-0.6B).",
-)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps.")
-@click.option(
-    "--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16."
-)
-@click.option(
-    "--decoder",
-    type=click.Choice(["monotonic", "reference"]),
-    default="monotonic",
-    show_default=True,
-    help="Aligner timestamp decoder.",
 )
 @click.option(
     "--chunk-seconds",
