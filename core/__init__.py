@@ -5,9 +5,9 @@ The top-level package holds what every part shares: the alignment data model
 Nothing here imports torch or transformers.
 """
 
-from qalign.alignment import Alignment, Phone, Segment, Source, Unit
+from qalign.alignment import Alignment, Phone, Segment, Source, Stretch, Unit
 from qalign.errors import QalignError
 
 __version__ = "0.1.0"
 
-__all__ = ["Alignment", "Phone", "QalignError", "Segment", "Source", "Unit", "__version__"]
+__all__ = ["Alignment", "Phone", "QalignError", "Segment", "Source", "Stretch", "Unit", "__version__"]

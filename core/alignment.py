@@ -25,7 +25,14 @@ from typing import Any
 
 from qalign.errors import ValidationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Schema versions :meth:`Alignment.from_dict` reads (version 1 has no statuses or stretches).
+READABLE_SCHEMA_VERSIONS = (1, 2)
+
+#: How a unit was placed. ``aligned``: placed with confidence; ``uncertain``: placed,
+#: low confidence; ``unaligned``: could not be placed, times interpolated inside the gap
+#: between its aligned neighbours.
+UNIT_STATUSES = ("aligned", "uncertain", "unaligned")
 
 # Float seconds are compared against the duration with this slack so that
 # values that went through integer milliseconds still validate.
@@ -54,6 +61,8 @@ class Unit:
         score: confidence in [0, 1], or ``None`` when the engine gives none.
         char_start: offset of ``text`` in the transcript (characters), or ``None``.
         char_end: offset one past the end of ``text``, or ``None``.
+        status: ``aligned``, ``uncertain`` (placed, low confidence) or ``unaligned``
+            (not placed; times interpolated between the aligned neighbours).
     """
 
     text: str
@@ -63,9 +72,14 @@ class Unit:
     score: float | None = None
     char_start: int | None = None
     char_end: int | None = None
+    status: str = "aligned"
 
     def __post_init__(self) -> None:
         _check_span("unit", None, self.text, self.start, self.end)
+        if self.status not in UNIT_STATUSES:
+            raise ValidationError(
+                f"unit {self.text!r}: status {self.status!r} is not one of {', '.join(UNIT_STATUSES)}"
+            )
         if self.score is not None and not 0.0 <= self.score <= 1.0:
             raise ValidationError(f"unit {self.text!r}: score {self.score} is outside [0, 1]")
         if (self.char_start is None) != (self.char_end is None):
@@ -124,6 +138,37 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class Stretch:
+    """A run of units that share a problem, e.g. text never heard in the audio.
+
+    Attributes:
+        start: start time in seconds (where the stretch sits in the audio).
+        end: end time in seconds.
+        unit_start: first unit index of the stretch.
+        unit_end: one past the last unit index (``unit_start < unit_end``), or equal
+            for a stretch of audio that no text was assigned to.
+        reason: a short phrase for people (``text not heard``, ``low confidence``...).
+        status: the status its units carry (``unaligned`` or ``uncertain``).
+    """
+
+    start: float
+    end: float
+    unit_start: int
+    unit_end: int
+    reason: str
+    status: str = "unaligned"
+
+    def __post_init__(self) -> None:
+        _check_span("stretch", None, self.reason, self.start, self.end)
+        if not 0 <= self.unit_start <= self.unit_end:
+            raise ValidationError(
+                f"stretch {self.reason!r}: unit range {self.unit_start}..{self.unit_end} is invalid"
+            )
+        if self.status not in UNIT_STATUSES:
+            raise ValidationError(f"stretch {self.reason!r}: status {self.status!r} is unknown")
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an alignment came from.
 
@@ -167,6 +212,8 @@ class Alignment:
         language: language name (e.g. ``"English"``) or ``None`` when unknown.
         source: what produced the alignment.
         phones: phones in time order, non-overlapping; empty unless the engine times phones.
+        stretches: runs of units that are not confidently aligned (and stretches of audio
+            no text was assigned to), in time order; empty when everything aligned.
     """
 
     units: tuple[Unit, ...]
@@ -175,10 +222,11 @@ class Alignment:
     language: str | None = None
     source: Source = field(default_factory=lambda: Source("unknown"))
     phones: tuple[Phone, ...] = ()
+    stretches: tuple[Stretch, ...] = ()
 
     def __post_init__(self) -> None:
         # Accept any iterable but store tuples so the object is hashable and frozen.
-        for name in ("units", "segments", "phones"):
+        for name in ("units", "segments", "phones", "stretches"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -203,6 +251,24 @@ class Alignment:
                     f"start {self.segments[i - 1].start} s"
                 )
 
+        for i, st in enumerate(self.stretches):
+            if st.unit_end > len(self.units):
+                raise ValidationError(
+                    f"stretch {i} {st.reason!r}: unit range {st.unit_start}..{st.unit_end} "
+                    f"exceeds the {len(self.units)} units"
+                )
+            if st.end > self.duration + _EPS:
+                raise ValidationError(
+                    f"stretch {i} {st.reason!r}: end {st.end} s is past the audio duration "
+                    f"{self.duration} s"
+                )
+
+    # -- statuses --------------------------------------------------------------------
+
+    def count(self, status: str) -> int:
+        """How many units carry ``status``."""
+        return sum(1 for u in self.units if u.status == status)
+
     # -- lossless JSON form ----------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -226,6 +292,7 @@ class Alignment:
                     "score": u.score,
                     "char_start": u.char_start,
                     "char_end": u.char_end,
+                    "status": u.status,
                 }
                 for u in self.units
             ],
@@ -242,6 +309,16 @@ class Alignment:
                 {"label": p.label, "start": p.start, "end": p.end, "score": p.score}
                 for p in self.phones
             ],
+            "stretches": [
+                {
+                    "start": st.start,
+                    "end": st.end,
+                    "words": [st.unit_start, st.unit_end],
+                    "reason": st.reason,
+                    "status": st.status,
+                }
+                for st in self.stretches
+            ],
         }
 
     @classmethod
@@ -255,9 +332,10 @@ class Alignment:
             if not isinstance(data.get("words"), list):
                 raise ValidationError("not a qalign alignment JSON: no 'words' list")
             version = data.get("version", SCHEMA_VERSION)
-            if version != SCHEMA_VERSION:
+            if version not in READABLE_SCHEMA_VERSIONS:
                 raise ValidationError(
-                    f"JSON schema version {version!r} is not supported (expected {SCHEMA_VERSION})"
+                    f"JSON schema version {version!r} is not supported (expected one of "
+                    f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
                 )
             src = data.get("source") or {}
             words = [
@@ -269,6 +347,7 @@ class Alignment:
                     score=None if w.get("score") is None else float(w["score"]),
                     char_start=w.get("char_start"),
                     char_end=w.get("char_end"),
+                    status=str(w.get("status") or "aligned"),
                 )
                 for w in data.get("words", [])
             ]
@@ -287,6 +366,17 @@ class Alignment:
                 )
                 for p in data.get("phones", [])
             ]
+            stretches = [
+                Stretch(
+                    float(st["start"]),
+                    float(st["end"]),
+                    int(st["words"][0]),
+                    int(st["words"][1]),
+                    str(st.get("reason", "")),
+                    str(st.get("status") or "unaligned"),
+                )
+                for st in data.get("stretches", None) or []
+            ]
             ends = [x.end for x in (*words, *segments, *phones)]
             duration = data.get("duration")
             duration = float(duration) if duration is not None else max(ends, default=0.0)
@@ -302,6 +392,7 @@ class Alignment:
                     transcriber=src.get("transcriber"),
                 ),
                 phones=tuple(phones),
+                stretches=tuple(stretches),
             )
         except ValidationError:
             raise

@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from qalign.alignment import Alignment, Phone, Segment, Source, Unit
+from qalign.alignment import Alignment, Phone, Segment, Source, Stretch, Unit
 from qalign.errors import AudioTooLongError, LanguageError, QalignError, ReadError, ValidationError
 
 
@@ -25,10 +25,48 @@ def test_json_dict_round_trip_is_exact():
     a = _sample()
     assert Alignment.from_dict(a.to_dict()) == a
     d = a.to_dict()
-    assert d["version"] == 1
+    assert d["version"] == 2
+    assert [w["status"] for w in d["words"]] == ["aligned", "aligned"]
     assert [w["text"] for w in d["words"]] == ["Hello,", "world!"]
     assert d["words"][0]["norm"] == "hello"
     assert d["segments"][0]["words"] == [0, 2]
+
+
+def test_status_and_stretches_round_trip():
+    units = (
+        Unit("a", "a", 0.0, 0.2),
+        Unit("b", "b", 0.2, 0.4, 0.1, status="uncertain"),
+        Unit("c", "c", 0.4, 0.9, status="unaligned"),
+    )
+    a = Alignment(units, duration=1.0, stretches=(Stretch(0.4, 0.9, 2, 3, "text not heard"),))
+    d = a.to_dict()
+    assert [w["status"] for w in d["words"]] == ["aligned", "uncertain", "unaligned"]
+    assert d["stretches"] == [
+        {"start": 0.4, "end": 0.9, "words": [2, 3], "reason": "text not heard", "status": "unaligned"}
+    ]
+    assert Alignment.from_dict(d) == a
+    assert a.count("unaligned") == 1
+
+
+def test_version_1_json_still_reads():
+    d = _sample().to_dict()
+    d["version"] = 1
+    for w in d["words"]:
+        del w["status"]
+    del d["stretches"]
+    back = Alignment.from_dict(d)
+    assert [u.status for u in back.units] == ["aligned", "aligned"]
+    assert back.stretches == ()
+    d["version"] = 3
+    with pytest.raises(ValidationError, match="version 3"):
+        Alignment.from_dict(d)
+
+
+def test_bad_status_and_stretch_rejected():
+    with pytest.raises(ValidationError, match="status 'maybe'"):
+        Unit("x", "x", 0, 0.1, status="maybe")
+    with pytest.raises(ValidationError, match="exceeds the 1 units"):
+        Alignment((Unit("a", "a", 0, 0.1),), duration=1, stretches=(Stretch(0, 0.1, 0, 2, "x"),))
 
 
 @pytest.mark.parametrize(
