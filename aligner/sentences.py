@@ -21,7 +21,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-from qalign.aligner.units import TextUnit
+from qalign.aligner.qwen3.units import TextUnit
 from qalign.alignment import Segment, Unit
 
 _ALWAYS = frozenset("!?‼⁇⁈⁉。！？｡")
@@ -72,7 +72,7 @@ def sentence_spans(transcript: str, units: Sequence[TextUnit]) -> list[tuple[int
     """Index ranges ``[start, end)`` of ``units`` that form sentences, in order.
 
     The ranges cover every unit exactly once; no units give no ranges.
-    ``units`` must come from :func:`qalign.aligner.units.split_units` on the
+    ``units`` must come from :func:`qalign.aligner.qwen3.units.split_units` on the
     same ``transcript``.
     """
     cased = any(ch.isupper() for ch in transcript)

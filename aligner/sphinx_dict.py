@@ -1,7 +1,7 @@
 """What the sphinx engine aligns: transcript words, noise markers and pronunciations.
 
 :func:`spoken_words` turns a transcript into :class:`SpokenWord` items, one per
-unit of :func:`qalign.aligner.units.split_units` that holds something to say:
+unit of :func:`qalign.aligner.qwen3.units.split_units` that holds something to say:
 
 * **Noise markers** (``[laughter]``, ``<VOCNOISE>``, ``{noise}``, ``[adif]``;
   any text inside square, angle or curly brackets) are not aligned. Their text
@@ -84,7 +84,7 @@ def spoken_words(transcript: str) -> list[SpokenWord]:
 
     Returns an empty list when nothing is left to say.
     """
-    from qalign.aligner.units import split_units
+    from qalign.aligner.qwen3.units import split_units
 
     # Markers are found in the whole transcript: one may span several units ("[laughs loudly]").
     masked = MARKER.sub(lambda m: " " * len(m.group()), transcript)

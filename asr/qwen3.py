@@ -4,9 +4,9 @@ One request is one clip of at most :attr:`Qwen3Transcriber.max_seconds`
 (20 minutes, the model's stated limit); longer audio is cut by the caller
 (:mod:`qalign.asr.pipeline`). For each clip:
 
-1. log-mel features of the clip alone (:func:`qalign.aligner.features.log_mel`);
+1. log-mel features of the clip alone (:func:`qalign.aligner.qwen3.features.log_mel`);
 2. audio embeddings from the encoder, the way the reference computes them
-   (:func:`qalign.aligner.audio_encoder.encode_audio`);
+   (:func:`qalign.aligner.qwen3.audio_encoder.encode_audio`);
 3. the prompt (:mod:`qalign.asr.prompt`) with one ``<|audio_pad|>`` per audio
    embedding, the embeddings written over them;
 4. greedy decoding (:func:`qalign.asr.decoding.greedy_decode`) until a stop id
@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from qalign.aligner.audio_encoder import encode_audio, use_channels_last
-from qalign.aligner.features import MIN_SAMPLES, log_mel
+from qalign.aligner.qwen3.audio_encoder import encode_audio, use_channels_last
+from qalign.aligner.qwen3.features import MIN_SAMPLES, log_mel
 from qalign.asr.base import Transcriber, TranscribeRequest, Transcript, TranscriptChunk
 from qalign.asr.decoding import greedy_decode
 from qalign.asr.languages import resolve_asr_language

@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from qalign.aligner.decoding import DECODERS
+from qalign.aligner.qwen3.decoding import DECODERS
 
 
 def synthetic_logits(kind: str, n_units: int, n_classes: int, seed: int = 0) -> np.ndarray:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qalign.aligner.qwen3.units import split_units
 from qalign.aligner.sentences import sentence_spans
-from qalign.aligner.units import split_units
 
 
 def sentences(transcript: str, language: str = "English", granularity: str = "word") -> list[str]:
@@ -116,8 +116,8 @@ def test_spans_cover_every_unit_once(transcript: str, granularity: str) -> None:
 
 
 def test_sentence_segments_from_timed_units():
+    from qalign.aligner.qwen3.units import split_units
     from qalign.aligner.sentences import sentence_segments
-    from qalign.aligner.units import split_units
     from qalign.alignment import Unit
 
     text = "Hello, world! This is it.\nNext line"

@@ -29,7 +29,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from qalign.aligner.features import num_feature_frames  # noqa: E402
+from qalign.aligner.qwen3.features import num_feature_frames  # noqa: E402
 from qalign.asr.base import TranscribeRequest  # noqa: E402
 from qalign.asr.decoding import greedy_decode  # noqa: E402
 from qalign.asr.qwen3 import Answer, Qwen3Transcriber  # noqa: E402

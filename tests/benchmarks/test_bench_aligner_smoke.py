@@ -136,7 +136,7 @@ def test_build_is_cached(bench, tiny, parity_dir):
 
 
 def test_inputs_have_the_claimed_lengths(bench, tiny):
-    from qalign.aligner.features import num_audio_tokens, num_feature_frames
+    from qalign.aligner.qwen3.features import num_audio_tokens, num_feature_frames
 
     inp = bench["aligner_inputs"]
     checkpoints, folder, clips = tiny

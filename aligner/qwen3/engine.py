@@ -1,9 +1,9 @@
 """The Qwen3-ForcedAligner engine: (audio, transcript) pairs in, :class:`~qalign.Alignment` out.
 
 Per item: resolve the language, split the transcript into units
-(:func:`qalign.aligner.units.split_units`), read and check the audio, build the
-model inputs, run one forward pass (:mod:`qalign.aligner.qwen3_model`), decode
-the slot logits into times (:data:`qalign.aligner.decoding.DECODERS`) and group
+(:func:`qalign.aligner.qwen3.units.split_units`), read and check the audio, build the
+model inputs, run one forward pass (:mod:`qalign.aligner.qwen3.model`), decode
+the slot logits into times (:data:`qalign.aligner.qwen3.decoding.DECODERS`) and group
 the units into sentences (:func:`qalign.aligner.sentences.sentence_spans`).
 
 Batches are bucketed by sequence length and packed into one language-model pass
@@ -31,9 +31,9 @@ from qalign.alignment import Alignment, Source, Unit
 from qalign.errors import AudioError, AudioTooLongError, QalignError, TranscriptError
 
 if TYPE_CHECKING:
-    from qalign.aligner.decoding import Decoded
-    from qalign.aligner.qwen3_model import PreparedItem, Qwen3AlignerModel
-    from qalign.aligner.units import TextUnit
+    from qalign.aligner.qwen3.decoding import Decoded
+    from qalign.aligner.qwen3.model import PreparedItem, Qwen3AlignerModel
+    from qalign.aligner.qwen3.units import TextUnit
     from qalign.checkpoint import LoadedModel
 
 log = logging.getLogger("qalign")
@@ -82,9 +82,9 @@ class Qwen3Aligner(Aligner):
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
         max_duration: float | None = None,
     ) -> None:
-        from qalign.aligner.decoding import DECODERS
-        from qalign.aligner.qwen3_model import Qwen3AlignerModel
-        from qalign.aligner.units import GRANULARITIES
+        from qalign.aligner.qwen3.decoding import DECODERS
+        from qalign.aligner.qwen3.model import Qwen3AlignerModel
+        from qalign.aligner.qwen3.units import GRANULARITIES
 
         if decoder not in DECODERS:
             raise QalignError(f"unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
@@ -172,7 +172,7 @@ class Qwen3Aligner(Aligner):
             AudioError: unreadable, empty, not mono, not finite or shorter than 201 samples.
             AudioTooLongError: longer than :attr:`max_duration`.
         """
-        from qalign.aligner.features import MIN_SAMPLES, SAMPLE_RATE
+        from qalign.aligner.qwen3.features import MIN_SAMPLES, SAMPLE_RATE
         from qalign.audio import load_audio, normalize_peak
 
         label = request.label
@@ -210,7 +210,7 @@ class Qwen3Aligner(Aligner):
             TranscriptError: nothing to align (empty, or punctuation only).
         """
         from qalign.aligner.languages import resolve_language
-        from qalign.aligner.units import split_units
+        from qalign.aligner.qwen3.units import split_units
 
         if language is None:
             from qalign.transcript import guess_language
@@ -318,8 +318,8 @@ class Qwen3Aligner(Aligner):
 
     def decode(self, logits: np.ndarray, num_samples: int) -> Decoded:
         """Times for slot logits of a clip of ``num_samples`` samples, with this engine's decoder."""
-        from qalign.aligner.decoding import DECODERS
-        from qalign.aligner.features import SAMPLE_RATE
+        from qalign.aligner.qwen3.decoding import DECODERS
+        from qalign.aligner.qwen3.features import SAMPLE_RATE
 
         cfg = self.loaded.config
         step = int(cfg.timestamp_segment_time or 80)
@@ -329,7 +329,7 @@ class Qwen3Aligner(Aligner):
         return DECODERS[self.decoder](logits, max_class, step_ms=step)
 
     def _alignment(self, item: _Ready, logits: np.ndarray) -> Alignment:
-        from qalign.aligner.features import SAMPLE_RATE
+        from qalign.aligner.qwen3.features import SAMPLE_RATE
         from qalign.aligner.sentences import sentence_segments
 
         decoded = self.decode(logits, item.num_samples)

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from qalign.aligner.features import num_audio_tokens
+from qalign.aligner.qwen3.features import num_audio_tokens
 
 #: Chunks (1 s each) convolved at once: bounds the convolutions' memory on long
 #: clips (about 3 MB of activations per chunk in bf16 at the real model's width).

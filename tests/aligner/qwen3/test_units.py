@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qalign.aligner.units import TextUnit, is_cjk_ideograph, split_units
+from qalign.aligner.qwen3.units import TextUnit, is_cjk_ideograph, split_units
 from qalign.errors import LanguageError, MissingDependencyError, QalignError
 
 

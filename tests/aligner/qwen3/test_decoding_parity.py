@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qalign.aligner.decoding import STEP_MS, decode_reference, repair_reference
+from qalign.aligner.qwen3.decoding import STEP_MS, decode_reference, repair_reference
 
 N_CLASSES = 5000
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from qalign.aligner.languages import resolve_language
-from qalign.aligner.units import split_units
+from qalign.aligner.qwen3.units import split_units
 from qalign.errors import LanguageError
 
 KOREAN_DICTIONARY_CASES = {"ko_basic", "ko_mixed", "batchC_0_ko"}

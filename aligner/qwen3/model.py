@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qalign.aligner.features import (
+from qalign.aligner.qwen3.features import (
     build_input_ids,
     log_mel,
     num_audio_tokens,
@@ -84,7 +84,7 @@ class Qwen3AlignerModel:
         self.dtype = loaded.dtype
         self._token_cache: dict[str, tuple[int, ...]] = {}
         self._head_weight, self._head_bias = self._float32_head()
-        from qalign.aligner.audio_encoder import use_channels_last
+        from qalign.aligner.qwen3.audio_encoder import use_channels_last
 
         use_channels_last(self.model)
         use_packed_attention(self.model.model.language_model)
@@ -133,7 +133,7 @@ class Qwen3AlignerModel:
 
     def encode_audio(self, features: torch.Tensor) -> torch.Tensor:
         """Audio embeddings in the LLM's width, ``(n_audio_tokens, hidden)``, for one clip."""
-        from qalign.aligner.audio_encoder import encode_audio
+        from qalign.aligner.qwen3.audio_encoder import encode_audio
 
         return encode_audio(self.model, features)
 

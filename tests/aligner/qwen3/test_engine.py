@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qalign.aligner.features import (
+from qalign.aligner.qwen3.features import (
     HOP_LENGTH,
     MIN_SAMPLES,
     build_input_ids,
@@ -22,8 +22,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from qalign.aligner.base import AlignRequest  # noqa: E402
-from qalign.aligner.features import log_mel  # noqa: E402
 from qalign.aligner.qwen3 import DEFAULT_MAX_DURATION, Qwen3Aligner  # noqa: E402
+from qalign.aligner.qwen3.features import log_mel  # noqa: E402
 from qalign.alignment import Alignment  # noqa: E402
 from qalign.audio import load_audio  # noqa: E402
 from qalign.errors import (  # noqa: E402
@@ -92,7 +92,7 @@ def test_short_audio_is_not_padded(engine: Qwen3Aligner, parity_dir: Path) -> No
 
 def test_import_does_not_load_torch() -> None:
     code = (
-        "import sys, qalign.aligner, qalign.aligner.qwen3, qalign.aligner.features,"
+        "import sys, qalign.aligner, qalign.aligner.qwen3, qalign.aligner.qwen3.features,"
         " qalign.checkpoint; print('torch' in sys.modules, 'transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -159,7 +159,7 @@ def test_batch_goes_on_after_failures_and_equals_single_runs(
         assert isinstance(results[i], Alignment)
         assert results[i] == engine.align_batch([requests[i]])[0]
     # a request list longer than the in-memory window gives the same results
-    import qalign.aligner.qwen3 as qwen3_module
+    import qalign.aligner.qwen3.engine as qwen3_module
 
     monkeypatch.setattr(qwen3_module, "_WINDOW", 2)
     windowed = engine_batched.align_batch(requests)

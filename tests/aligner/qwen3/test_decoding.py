@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qalign.aligner import decoding
-from qalign.aligner.decoding import (
+from qalign.aligner.qwen3 import decoding
+from qalign.aligner.qwen3.decoding import (
     DECODERS,
     DEFAULT_DECODER,
     Decoded,
