@@ -47,6 +47,9 @@ def _register_commands() -> None:
     cli.add_command(align.align)
     cli.add_command(transcribe.transcribe)
     cli.add_command(evaluate.evaluate)
+    from qalign.cli import batch
+
+    cli.add_command(batch.batch)
 
 
 _register_commands()

@@ -1,0 +1,129 @@
+"""``qalign batch CORPUS -o OUTDIR``: align a whole corpus with one model load."""
+
+from __future__ import annotations
+
+import click
+
+from qalign.cli.common import configure_logging, cue_options, model_options, subtitle_options
+
+
+@click.command()
+@click.argument("corpus", type=click.Path(exists=True, path_type=str))
+@click.option(
+    "--output",
+    "-o",
+    "outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=str),
+    help="Output folder; its tree mirrors the corpus.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "format_names",
+    multiple=True,
+    help="Output format id; repeat for several (default: textgrid and json).",
+)
+@click.option(
+    "--language", "-l", help="Language of items that do not name one (default: guessed per item)."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "qwen3", "sphinx"]),
+    default="auto",
+    show_default=True,
+    help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
+)
+@click.option(
+    "--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder."
+)
+@model_options
+@click.option(
+    "--granularity",
+    type=click.Choice(["word", "char"]),
+    default="word",
+    show_default=True,
+    help="Units: words (CJK: characters), or every character.",
+)
+@subtitle_options
+@click.option("--overwrite", is_flag=True, help="Redo items that an earlier run finished.")
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    help="Where buckets run: local (this process), or another registered executor.",
+)
+@click.option(
+    "--bucket-seconds",
+    type=click.FloatRange(min=1),
+    default=600.0,
+    show_default=True,
+    help="Most seconds of audio aligned together in one bucket.",
+)
+@click.option(
+    "--bucket-items",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Most items in one bucket.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only print errors and the summary.")
+def batch(
+    corpus: str,
+    outdir: str,
+    format_names: tuple[str, ...],
+    language: str | None,
+    engine: str,
+    model: str | None,
+    device: str,
+    dtype: str,
+    decoder: str,
+    granularity: str,
+    max_chars: int | None,
+    max_lines: int | None,
+    max_duration: float | None,
+    overwrite: bool,
+    executor: str,
+    bucket_seconds: float,
+    bucket_items: int,
+    quiet: bool,
+) -> None:
+    """Align every item of CORPUS (a folder or a .jsonl/.csv manifest) into OUTDIR.
+
+    A folder holds audio with a .lab or .txt transcript of the same name beside it
+    (speaker subfolders allowed), or a .TextGrid whose tiers (one per speaker) hold
+    utterances. Finished items are skipped on a rerun (--overwrite redoes them).
+    Failed items are listed in OUTDIR/failures.csv and the run goes on; the exit
+    code is 1 when any item failed. OUTDIR/alignment_report.csv lists the aligned
+    items worst first.
+    """
+    import logging
+    import os
+
+    from qalign.aligner.engines import EngineOptions
+    from qalign.aligner.languages import resolve_language
+    from qalign.corpus.executors import get_executor
+    from qalign.corpus.job import CorpusJob
+    from qalign.corpus.outputs import check_formats
+    from qalign.corpus.runner import run_corpus
+
+    configure_logging(quiet)
+    formats = check_formats(format_names or ("textgrid", "json"))
+    job = CorpusJob(
+        outdir=os.path.abspath(outdir),
+        formats=formats,
+        engine=engine,
+        engine_options=EngineOptions(model, device, dtype, decoder, granularity),
+        language=resolve_language(language) if language else None,
+        overwrite=overwrite,
+        cues=tuple(sorted(cue_options(max_chars, max_lines, max_duration).items())),
+        bucket_seconds=bucket_seconds,
+        bucket_items=bucket_items,
+    )
+    summary = run_corpus(corpus, job, get_executor(executor))
+    click.echo(f"qalign: batch: {summary.line()}", err=True)
+    if summary.failed:
+        click.echo(f"qalign: failures listed in {os.path.join(outdir, 'failures.csv')}", err=True)
+    logging.getLogger("qalign").debug("report: %s", os.path.join(outdir, "alignment_report.csv"))
+    if summary.failed:
+        raise SystemExit(1)

@@ -1,0 +1,171 @@
+"""Where a corpus run writes, and the one place that decides whether an item is finished.
+
+* Outputs of item ``key`` are ``OUTDIR/key.EXT``, one per format (the extension comes
+  from :func:`suffix_of`). An item with utterances of several speakers writes one
+  TextGrid holding every speaker's tiers, and for the other formats one file per
+  speaker: ``OUTDIR/key.SPEAKER.EXT``.
+* Every file is written atomically (a temporary ``.NAME.XXXXXXXX.part`` beside it, then
+  a rename; :func:`qalign.atomic.write_atomic`).
+* After all outputs of an item are in place, a marker ``OUTDIR/.qalign/done/key.json``
+  records them, the formats asked for and the item's report row. An item is finished
+  when its marker exists, names the same formats and every output it lists exists.
+  Killed between two outputs, the item has no marker and is redone: each output is
+  replaced whole, so every file exists once and complete.
+* :func:`clean_stale_temps` removes the temporary files a killed run left behind
+  (only names of the exact form :func:`~qalign.atomic.write_atomic` creates).
+
+Both executors use these functions; nothing else decides what "finished" means.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from qalign.atomic import write_atomic
+
+logger = logging.getLogger("qalign")
+
+STATE_DIR = ".qalign"
+"""Folder under OUTDIR with the per-item markers (``done/KEY.json``)."""
+
+# write_atomic's temporary names: "." + target name + "." + 8 random characters + ".part".
+_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part$")
+
+# Format ids without their own extension write the extension of their family.
+_SUFFIX_OVERRIDES = {"textgrid": ".TextGrid", "textgrid-short": ".TextGrid"}
+
+
+def suffix_of(format_name: str) -> str:
+    """The file extension a corpus run gives ``format_name``'s outputs (``.TextGrid``, ``.srt``)."""
+    from qalign import formats
+
+    fmt = formats.get(format_name)
+    if fmt.name in _SUFFIX_OVERRIDES:
+        return _SUFFIX_OVERRIDES[fmt.name]
+    if fmt.extensions:
+        return fmt.extensions[0]
+    family = fmt.name.split("-")[0]
+    try:
+        return formats.get(family).extensions[0]
+    except Exception:  # noqa: BLE001 - any failure: fall back to the id itself
+        return "." + fmt.name
+
+
+def check_formats(format_names: Sequence[str]) -> tuple[str, ...]:
+    """Canonical writable format ids, each with its own extension.
+
+    Raises:
+        UnknownFormatError: an id names no format.
+        QalignError: a format cannot be written, or two share an extension.
+    """
+    from qalign import formats
+    from qalign.errors import QalignError
+
+    seen: dict[str, str] = {}
+    out = []
+    for name in format_names:
+        fmt = formats.get(name)
+        if not fmt.can_write():
+            raise QalignError(f"format {fmt.name!r} can be read but not written")
+        suffix = suffix_of(fmt.name).lower()
+        if suffix in seen and seen[suffix] != fmt.name:
+            raise QalignError(
+                f"formats {seen[suffix]!r} and {fmt.name!r} would both write *{suffix}; choose one"
+            )
+        if fmt.name not in out:
+            out.append(fmt.name)
+        seen[suffix] = fmt.name
+    return tuple(out)
+
+
+def safe_part(text: str) -> str:
+    """``text`` usable inside a file name (speaker labels): no separators or odd characters."""
+    cleaned = re.sub(r"[^\w.-]+", "_", text.strip(), flags=re.UNICODE).strip("._")
+    return cleaned or "speaker"
+
+
+def output_path(outdir: str | Path, key: str, format_name: str, speaker: str | None = None) -> Path:
+    """``OUTDIR/key[.SPEAKER].EXT``."""
+    middle = f".{safe_part(speaker)}" if speaker else ""
+    return Path(outdir) / f"{key}{middle}{suffix_of(format_name)}"
+
+
+def marker_path(outdir: str | Path, key: str) -> Path:
+    return Path(outdir) / STATE_DIR / "done" / f"{key}.json"
+
+
+def finished_report(outdir: str | Path, key: str, format_names: Sequence[str]) -> dict | None:
+    """The stored report row when item ``key`` is finished for these formats, else ``None``."""
+    marker = marker_path(outdir, key)
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or sorted(data.get("formats") or []) != sorted(format_names):
+        return None
+    outputs = data.get("outputs") or []
+    if not outputs or not all((Path(outdir) / rel).is_file() for rel in outputs):
+        return None
+    report = data.get("report")
+    return report if isinstance(report, dict) else {}
+
+
+def write_item(
+    outdir: str | Path,
+    key: str,
+    format_names: Sequence[str],
+    rendered: Sequence[tuple[Path, str]],
+    report: dict,
+) -> None:
+    """Write an item's rendered outputs atomically, then its marker (last).
+
+    Raises:
+        WriteError: a file or folder cannot be written.
+    """
+    root = Path(outdir)
+    for path, text in rendered:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    marker = marker_path(root, key)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "formats": list(format_names),
+        "outputs": [path.relative_to(root).as_posix() for path, _ in rendered],
+        "report": report,
+    }
+    write_atomic(marker, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def forget(outdir: str | Path, key: str) -> None:
+    """Drop item ``key``'s marker (``--overwrite`` redoes it)."""
+    try:
+        marker_path(outdir, key).unlink()
+    except OSError:
+        pass
+
+
+def clean_stale_temps(outdir: str | Path) -> int:
+    """Remove temporary files an interrupted run left under ``outdir``; returns how many.
+
+    Only call this before any writer of the run has started.
+    """
+    removed = 0
+    root = Path(outdir)
+    if not root.is_dir():
+        return 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if _TEMP.match(name):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                    removed += 1
+                except OSError as exc:
+                    logger.warning("cannot remove stale temporary file %s: %s", name, exc)
+    if removed:
+        logger.info("removed %d temporary file(s) left by an interrupted run", removed)
+    return removed

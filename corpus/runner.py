@@ -1,0 +1,144 @@
+"""A corpus run: discover items, skip finished ones, bucket by length, align, report.
+
+:func:`run_corpus` is the whole of ``qalign batch`` without the command line. The
+executor (:mod:`qalign.corpus.executors`) decides where buckets run; everything else
+(what is finished, atomic writes, the reports) happens in one place whatever the
+executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qalign.corpus.executors.base import Executor
+from qalign.corpus.items import CorpusItem, ItemResult
+from qalign.corpus.job import CorpusJob
+from qalign.corpus.progress import Progress
+
+logger = logging.getLogger("qalign")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """The outcome of a run.
+
+    Attributes:
+        done: items aligned and written in this run.
+        skipped: items already finished by an earlier run.
+        failed: items that failed (listed in ``failures.csv``).
+        words_unaligned: words with status ``unaligned`` over done and skipped items.
+        audio_seconds: seconds of audio aligned in this run.
+        elapsed: wall-clock seconds of the run.
+        results: every item's result.
+    """
+
+    done: int
+    skipped: int
+    failed: int
+    words_unaligned: int
+    audio_seconds: float
+    elapsed: float
+    results: tuple[ItemResult, ...]
+
+    def line(self) -> str:
+        """The one-line summary ``qalign batch`` prints on stderr."""
+        return (
+            f"{self.done} done, {self.skipped} skipped, {self.failed} failed, "
+            f"{self.words_unaligned} words unaligned "
+            f"({self.audio_seconds / 3600:.2f} h audio in {self.elapsed:.1f} s)"
+        )
+
+
+def buckets(
+    items: Sequence[CorpusItem], max_seconds: float, max_items: int
+) -> list[list[CorpusItem]]:
+    """Items grouped by similar length, shortest first: each group holds at most
+    ``max_items`` items and ``max_seconds`` of audio (a longer item is a group alone)."""
+    groups: list[list[CorpusItem]] = []
+    current: list[CorpusItem] = []
+    seconds = 0.0
+    for item in sorted(items, key=lambda i: (i.size_hint, i.key)):
+        if current and (len(current) >= max_items or seconds + item.size_hint > max_seconds):
+            groups.append(current)
+            current, seconds = [], 0.0
+        current.append(item)
+        seconds += item.size_hint
+    if current:
+        groups.append(current)
+    return groups
+
+
+def run_corpus(
+    corpus: str | Path,
+    job: CorpusJob,
+    executor: Executor | None = None,
+    *,
+    progress: Progress | None = None,
+    show_progress: bool | None = None,
+) -> BatchSummary:
+    """Align every item of ``corpus`` into ``job.outdir``; see the module docstring.
+
+    Raises:
+        QalignError: the corpus cannot be read, OUTDIR cannot be created, or the engine
+            cannot start. Failures of single items are in the summary, never raised.
+    """
+    from qalign.corpus import outputs, reports
+    from qalign.corpus.executors import get_executor
+    from qalign.corpus.layouts import discover
+    from qalign.errors import WriteError
+
+    started = time.monotonic()
+    outdir = Path(job.outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(outdir, exc.strerror or str(exc)) from None
+    outputs.clean_stale_temps(outdir)
+    items, results = discover(corpus, exclude=outdir)
+    results = list(results)
+    todo: list[CorpusItem] = []
+    for item in items:
+        report = None if job.overwrite else outputs.finished_report(outdir, item.key, job.formats)
+        if report is None:
+            outputs.forget(outdir, item.key)
+            todo.append(item)
+        else:
+            results.append(ItemResult(item.key, "skipped", None, None, report, item.size_hint))
+    if progress is None:
+        progress = Progress(len(todo), sum(i.size_hint for i in todo), enabled=show_progress)
+    done_seconds = 0.0
+
+    def on_result(result: ItemResult) -> None:
+        nonlocal done_seconds
+        results.append(result)
+        if result.status == "failed":
+            logger.warning("%s: failed at %s: %s", result.key, result.stage, result.error)
+        else:
+            done_seconds += result.audio_seconds
+        progress.update(result.audio_seconds, failed=result.status == "failed")
+
+    try:
+        if todo:
+            (executor or get_executor("local")).run(
+                job, buckets(todo, job.bucket_seconds, job.bucket_items), on_result
+            )
+    finally:
+        progress.close()
+        reports.write_reports(outdir, results)
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("done", "skipped", "failed")}
+    unaligned = sum(
+        int((r.report or {}).get("unaligned_words") or 0) for r in results if r.status != "failed"
+    )
+    return BatchSummary(
+        counts["done"],
+        counts["skipped"],
+        counts["failed"],
+        unaligned,
+        done_seconds,
+        time.monotonic() - started,
+        tuple(results),
+    )
