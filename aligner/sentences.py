@@ -96,7 +96,11 @@ def _alnum(ch: str) -> bool:
 def _line_break_between(transcript: str, left: TextUnit, right: TextUnit) -> bool:
     """A line break between the last letter/digit of ``left`` and the first of ``right``."""
     last = next(
-        (left.char_start + i + 1 for i in range(len(left.text) - 1, -1, -1) if _alnum(left.text[i])),
+        (
+            left.char_start + i + 1
+            for i in range(len(left.text) - 1, -1, -1)
+            if _alnum(left.text[i])
+        ),
         left.char_end,
     )
     first = next(
@@ -110,42 +114,73 @@ def _closing(ch: str) -> bool:
 
 
 def _ends_sentence(transcript: str, unit: TextUnit, following: TextUnit, cased: bool) -> bool:
-    body = unit.text
-    while body and _closing(body[-1]):
-        body = body[:-1]
+    body = strip_closers(unit.text)
     if not body:
         return False
-    last = body[-1]
+    after = unit.char_start + len(body)
+    glued = after < len(transcript) and _alnum(transcript[after])
+    return ends_sentence(_token_before(transcript, after), following.text, cased, glued)
+
+
+def strip_closers(text: str) -> str:
+    """``text`` without closing quotes and brackets at its end (``done."`` -> ``done.``)."""
+    while text and _closing(text[-1]):
+        text = text[:-1]
+    return text
+
+
+def ends_sentence(token: str, following: str, cased: bool, glued: bool = False) -> bool:
+    """Whether a sentence ends after ``token``, the one place these rules live.
+
+    Args:
+        token: the word ending at the candidate terminator, closers stripped
+            (``"Mr."``, ``"done."``, ``"好啊！"``).
+        following: the next word's text (``""`` at the end of the text).
+        cased: the text uses capital letters (enables the lower-case rule).
+        glued: a letter or digit follows the terminator at once (``3.14``).
+    """
+    token = strip_closers(token)
+    if not token:
+        return False
+    last = token[-1]
     if last in _ALWAYS:
         return True
-    if last not in _DOTS:
+    if last not in _DOTS or glued:
         return False
-    after = unit.char_start + len(body)
-    if after < len(transcript) and _alnum(transcript[after]):
-        return False  # 3.14, e.g
-    word = _word_before(transcript, after)
-    ellipsis = last == "…" or body.endswith("..")
+    ellipsis = last == "…" or token.endswith("..")
     if not ellipsis:
+        word = _word_of(token)
         key = word.lower()
-        if key in _ABBREVIATIONS or _dotted_letters(key):
+        if is_abbreviation(word):
             return False
         if len(word) == 1 and word.isalpha() and word.isupper():
             return False  # an initial
-        if key in _BEFORE_NUMBER and _starts_with_digit(following.text):
+        if key in _BEFORE_NUMBER and _starts_with_digit(following):
             return False
-    return not (cased and _starts_lower(following.text))
+    return not (cased and _starts_lower(following))
 
 
-def _word_before(transcript: str, end: int) -> str:
-    """The letters, digits and inner dots of the whitespace token ending at ``end``, without final dots."""
-    start = end
-    while start > 0 and not transcript[start - 1].isspace():
-        start -= 1
-    token = transcript[start:end].rstrip(".．…")
+def is_abbreviation(word: str) -> bool:
+    """``word`` (final dots optional) is a known abbreviation or dotted initials (``U.S.``)."""
+    key = _word_of(word).lower()
+    return key in _ABBREVIATIONS or _dotted_letters(key)
+
+
+def _word_of(token: str) -> str:
+    """Letters, digits and inner dots of a token, without leading punctuation or final dots."""
+    token = token.rstrip(".．…")
     begin = 0
     while begin < len(token) and not _alnum(token[begin]):
         begin += 1
     return token[begin:]
+
+
+def _token_before(transcript: str, end: int) -> str:
+    """The whitespace-delimited token ending at ``end``."""
+    start = end
+    while start > 0 and not transcript[start - 1].isspace():
+        start -= 1
+    return transcript[start:end]
 
 
 def _dotted_letters(word: str) -> bool:
