@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
 from qalign.cli.common import (
     configure_logging,
-    cue_options,
     model_options,
     output_options,
     plan_outputs,
@@ -50,9 +50,7 @@ def align(
     transcript: str,
     outputs: tuple[str, ...],
     out_format: str | None,
-    max_chars: int | None,
-    max_lines: int | None,
-    max_duration: float | None,
+    cues: dict[str, Any],
     language: str | None,
     engine: str,
     model: str | None,
@@ -77,7 +75,7 @@ def align(
     from qalign.transcript import guess_language, read_transcript
 
     # Everything that can be checked is checked before the audio is decoded or a model loads.
-    plan = plan_outputs(outputs, out_format, cue_options(max_chars, max_lines, max_duration))
+    plan = plan_outputs(outputs, out_format, cues)
     text = read_transcript(transcript)
     lang = resolve_language(language) if language else guess_language(text)
     if phones == "sphinx":
@@ -102,4 +100,8 @@ def align(
         from qalign.aligner.sphinx import add_sphinx_phones
 
         result = add_sphinx_phones(result, samples)
+    if cues.get("cues") == "lines" or cues.get("preset") == "karaoke":
+        from qalign.formats.transcript_lines import line_segments
+
+        result = line_segments(result, text)
     write_outputs(result, plan, audio)

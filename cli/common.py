@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -17,7 +18,9 @@ from qalign.alignment import Alignment
 
 class _OneLine(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return "qalign: " + record.getMessage().splitlines()[0] if record.getMessage() else "qalign:"
+        return (
+            "qalign: " + record.getMessage().splitlines()[0] if record.getMessage() else "qalign:"
+        )
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -46,37 +49,161 @@ def configure_logging(quiet: bool = False) -> None:
 SUBTITLE_FORMATS = frozenset({"srt", "vtt", "ass", "ass-karaoke", "lrc", "lrc-enhanced"})
 
 
-def cue_options(
-    max_chars: int | None, max_lines: int | None, max_duration: float | None
-) -> dict[str, Any]:
-    """The subtitle cue options the user set, as writer keyword arguments."""
-    given = {"max_chars": max_chars, "max_lines": max_lines, "max_duration": max_duration}
-    return {k: v for k, v in given.items() if v is not None}
+def cue_options(**given: Any) -> dict[str, Any]:
+    """The subtitle options the user set, as writer keyword arguments (``None`` left out)."""
+    return {k: v for k, v in given.items() if v is not None and v is not False}
 
 
-def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--max-chars``, ``--max-lines`` and ``--max-duration`` (checked by click)."""
-    decorators = [
+#: (parameter, click option) for every subtitle option; :func:`subtitle_options` adds them
+#: all and hands the command one ``cues`` dict instead.
+_SUBTITLE_OPTIONS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    (
+        "preset",
         click.option(
-            "--max-chars", type=click.IntRange(min=1), help="Subtitles: characters per line (default 42)."
+            "--preset",
+            type=click.Choice(["netflix", "bbc", "cjk", "karaoke"]),
+            help="Subtitles: a set of cue rules (default netflix); the options below override it.",
         ),
-        click.option("--max-lines", type=click.IntRange(min=1), help="Subtitles: lines per cue (default 2)."),
+    ),
+    (
+        "cues",
+        click.option(
+            "--cues",
+            type=click.Choice(["auto", "lines"]),
+            help="Subtitles: auto builds cues from words; lines makes one cue per transcript line.",
+        ),
+    ),
+    (
+        "max_chars",
+        click.option(
+            "--max-chars",
+            type=click.IntRange(min=1),
+            help="Subtitles: columns per line (default 42).",
+        ),
+    ),
+    (
+        "max_lines",
+        click.option(
+            "--max-lines", type=click.IntRange(min=1), help="Subtitles: lines per cue (default 2)."
+        ),
+    ),
+    (
+        "max_cps",
+        click.option(
+            "--max-cps",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Subtitles: reading speed, characters per second (default 17).",
+        ),
+    ),
+    (
+        "min_duration",
+        click.option(
+            "--min-duration",
+            type=click.FloatRange(min=0),
+            help="Subtitles: shortest time on screen in seconds (default 5/6).",
+        ),
+    ),
+    (
+        "max_duration",
         click.option(
             "--max-duration",
             type=click.FloatRange(min=0, min_open=True),
             help="Subtitles: longest cue in seconds (default 7).",
         ),
-    ]
-    for decorate in reversed(decorators):
-        command = decorate(command)
-    return command
+    ),
+    (
+        "min_gap_frames",
+        click.option(
+            "--min-gap-frames",
+            type=click.IntRange(min=0),
+            help="Subtitles: frames between cues (default 2).",
+        ),
+    ),
+    (
+        "fps",
+        click.option(
+            "--fps",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Subtitles: frame rate the frame counts use (default 24).",
+        ),
+    ),
+    (
+        "chain_frames",
+        click.option(
+            "--chain-frames",
+            type=click.IntRange(min=0),
+            help="Subtitles: gaps up to this many frames are closed to --min-gap-frames (default 12).",
+        ),
+    ),
+    (
+        "karaoke_tag",
+        click.option(
+            "--karaoke",
+            "karaoke_tag",
+            type=click.Choice(["k", "kf", "ko"]),
+            help=r"ASS: time each word with \k (fill at once), \kf (sweep) or \ko (outline).",
+        ),
+    ),
+    (
+        "word_timestamps",
+        click.option(
+            "--word-timestamps",
+            is_flag=True,
+            help="WebVTT: a <00:00:01.234> timestamp before each word.",
+        ),
+    ),
+    (
+        "highlight_words",
+        click.option(
+            "--highlight-words",
+            is_flag=True,
+            help="SRT/WebVTT: highlight the word being spoken (one cue per word).",
+        ),
+    ),
+    ("ass_font", click.option("--ass-font", help="ASS: font name (default Arial).")),
+    (
+        "ass_size",
+        click.option("--ass-size", type=click.IntRange(min=1), help="ASS: font size (default 72)."),
+    ),
+    (
+        "ass_primary",
+        click.option("--ass-primary", help="ASS: primary colour, #RRGGBB or &HAABBGGRR."),
+    ),
+    (
+        "ass_secondary",
+        click.option("--ass-secondary", help="ASS: secondary (karaoke: not yet sung) colour."),
+    ),
+)
+
+
+def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add every subtitle option (``--preset``, ``--cues``, the cue rules, karaoke, ASS
+    styles); the command receives them as one ``cues`` dict of writer options, checked
+    before any work (an unknown value raises ``ValidationError``, exit code 2)."""
+    names = [name for name, _ in _SUBTITLE_OPTIONS]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from qalign.formats.cue_options import CueOptions
+
+        cues = cue_options(**{name: kwargs.pop(name) for name in names})
+        CueOptions.from_options(cues)  # fail before any work
+        return command(*args, cues=cues, **kwargs)
+
+    for _name, decorate in reversed(_SUBTITLE_OPTIONS):
+        wrapper = decorate(wrapper)
+    return wrapper
 
 
 def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--device``, ``--dtype`` and the aligner's ``--decoder``."""
     decorators = [
-        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."),
-        click.option("--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16."),
+        click.option(
+            "--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N or mps."
+        ),
+        click.option(
+            "--dtype", default="auto", show_default=True, help="auto, float32, bfloat16 or float16."
+        ),
         click.option(
             "--decoder",
             type=click.Choice(["monotonic", "reference"]),
@@ -131,7 +258,9 @@ class OutputPlan:
     cues: dict[str, Any]
 
 
-def plan_outputs(outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]) -> OutputPlan:
+def plan_outputs(
+    outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]
+) -> OutputPlan:
     """Check formats and folders of the outputs now, so that nothing fails after the work.
 
     Raises:
@@ -168,7 +297,9 @@ def write_outputs(alignment: Alignment, plan: OutputPlan, audio: str | None = No
 
     if not plan.targets:
         name = plan.stdout_format
-        click.echo(formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)), nl=False)
+        click.echo(
+            formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)), nl=False
+        )
         return
     rendered = [
         (path, formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)))

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from qalign.cli.common import configure_logging, cue_options, subtitle_options
+from qalign.cli.common import configure_logging, subtitle_options
 
 
 @click.command()
@@ -21,16 +23,14 @@ def convert(
     out_format: str | None,
     in_format: str | None,
     tier: str | None,
-    max_chars: int | None,
-    max_lines: int | None,
-    max_duration: float | None,
+    cues: dict[str, Any],
 ) -> None:
     """Convert the alignment file SOURCE into TARGET."""
     configure_logging()
     from qalign import formats
     from qalign.cli.common import plan_outputs, write_outputs
 
-    plan = plan_outputs([target], out_format, cue_options(max_chars, max_lines, max_duration))
+    plan = plan_outputs([target], out_format, cues)
     options = {"tier": tier} if tier else {}
     alignment = formats.load(source, in_format, **options)
     write_outputs(alignment, plan)

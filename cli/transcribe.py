@@ -37,7 +37,6 @@ import click
 
 from qalign.cli.common import (
     configure_logging,
-    cue_options,
     model_options,
     subtitle_options,
     writer_options,
@@ -263,9 +262,7 @@ def transcribe(
     chunk_seconds: float,
     batch_size: int,
     max_new_tokens: int | None,
-    max_chars: int | None,
-    max_lines: int | None,
-    max_duration: float | None,
+    cues: dict[str, Any],
     quiet: bool,
 ) -> None:
     """Transcribe AUDIO file(s) with Qwen3-ASR and time every word.
@@ -298,7 +295,6 @@ def transcribe(
         max_new_tokens=max_new_tokens,
         decoder=decoder,
     )
-    cues = cue_options(max_chars, max_lines, max_duration)
     failed: list[QalignError] = []
     for item, result, targets in zip(audio, results, plans):
         if isinstance(result, QalignError):

@@ -9,7 +9,8 @@ allows, a cue is held
 * long enough to be read at ``max_cps`` / ``max_wpm``, but never more than
   ``linger`` seconds past its speech,
 * and up to ``min_gap`` before the next cue when the gap would be shorter than
-  ``chain`` (cues then follow each other without a flicker).
+  ``chain`` (cues then follow each other without a flicker), unless the cue
+  ends a stanza.
 
 A cue never runs past the audio's end, and never for more than ``max_duration``
 seconds unless its speech is longer.
@@ -32,6 +33,7 @@ def hold(
     opts: CueOptions,
     duration: float,
     rebuild: Callable[[C, float], C],
+    stanza_ends: Sequence[bool] = (),
 ) -> list[C]:
     """Cue ends after the rules in the module docstring.
 
@@ -42,6 +44,7 @@ def hold(
         opts: the rules.
         duration: the audio's length in seconds.
         rebuild: ``rebuild(cue, end)`` returns the cue with its new end.
+        stanza_ends: per cue, whether it ends a stanza (never chained to the next).
     """
     out = []
     for k, (cue, (start, speech_end), (chars, words)) in enumerate(zip(cues, spans, sizes)):
@@ -54,7 +57,8 @@ def hold(
         end = max(speech_end, min(want, limit))
         if k + 1 < len(cues):
             nxt = spans[k + 1][0]
-            if nxt - end < opts.chain:
+            stanza_end = k < len(stanza_ends) and stanza_ends[k]
+            if nxt - end < opts.chain and not stanza_end:
                 end = nxt - opts.min_gap
             end = min(end, nxt - opts.min_gap, limit)
             if end <= start:  # no room for the gap: end where the next cue starts

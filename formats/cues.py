@@ -62,7 +62,8 @@ class Cue:
     separators ``""``, ``" "`` or ``"\\n"`` and no tail; a cue kept from a segment
     (``lines`` mode) may also carry text that is no unit (a dash, a note sign) in
     its separators and tail. A cue made from a segment without units has no units.
-    ``segment`` is the index of the segment a ``lines`` cue comes from.
+    ``segment`` is the index of the segment a ``lines`` cue comes from; ``stanza_end``
+    marks the last line of a stanza (an empty segment without units follows it).
     """
 
     start: float
@@ -72,6 +73,7 @@ class Cue:
     seps: tuple[str, ...] = ()
     tail: str = ""
     segment: int | None = None
+    stanza_end: bool = False
 
     @property
     def lines(self) -> list[str]:
@@ -103,6 +105,7 @@ def build_cues(alignment: Alignment, options: CueOptions | None = None) -> list[
         opts,
         alignment.duration,
         lambda cue, end: dataclasses.replace(cue, end=end),
+        [c.stanza_end for c in cues],
     )
 
 
@@ -127,19 +130,28 @@ def _segment_cues(segments: Sequence[Segment]) -> list[Cue]:
 
 
 def _line_cues(alignment: Alignment) -> list[Cue]:
-    """One cue per non-blank segment, keeping its text; ends clipped to the next start."""
-    kept = [(k, s) for k, s in enumerate(alignment.segments) if s.text.strip()]
-    cues = []
-    for n, (k, seg) in enumerate(kept):
+    """One cue per non-blank segment, keeping its text; ends clipped to the next start.
+    An empty segment without units after a cue marks it as a stanza's end."""
+    cues: list[Cue] = []
+    segments = alignment.segments
+    kept = [k for k, s in enumerate(segments) if s.text.strip()]
+    for n, k in enumerate(kept):
+        seg = segments[k]
         units = alignment.units[seg.unit_start : seg.unit_end]
         seps, tail = _separators(seg.text, units)
         end = seg.end
         if n + 1 < len(kept):
-            end = max(seg.start, min(end, kept[n + 1][1].start))
+            end = max(seg.start, min(end, segments[kept[n + 1]].start))
+        stanza_end = any(
+            not s.text and s.unit_start == s.unit_end
+            for s in segments[k + 1 : kept[n + 1] if n + 1 < len(kept) else len(segments)]
+        )
         if seps is None:  # the units are not in the text: show the text, no word times
-            cues.append(Cue(seg.start, end, seg.text, segment=k))
+            cues.append(Cue(seg.start, end, seg.text, segment=k, stanza_end=stanza_end))
         else:
-            cues.append(Cue(seg.start, end, seg.text, tuple(units), tuple(seps), tail, k))
+            cues.append(
+                Cue(seg.start, end, seg.text, tuple(units), tuple(seps), tail, k, stanza_end)
+            )
     return cues
 
 

@@ -59,7 +59,7 @@ def render(alignment: Alignment, enhanced: bool, clear_gap: float, options: dict
             out.append(f"[{format_cs(line_start)}]{''.join(line)}")
         following = timed[k + 1][0] if k + 1 < len(timed) else None
         speech_end = to_ticks(cue.units[-1].end, _TICK) if cue.units else end
-        if following is None or following - min(end, speech_end) >= gap_ticks:
+        if following is None or cue.stanza_end or following - min(end, speech_end) >= gap_ticks:
             out.append(f"[{format_cs(end)}]")
     return "\n".join(out) + "\n" if out else ""
 

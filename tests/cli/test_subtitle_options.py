@@ -1,0 +1,63 @@
+"""The shared subtitle options (cli/common.py): on align, transcribe and convert alike."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qalign.cli.main import main
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_JSON = REPO / "examples" / "hello.json"
+
+
+@pytest.mark.parametrize("command", ["align", "transcribe", "convert"])
+def test_every_command_takes_the_same_subtitle_options(command, capsys):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in (
+        "--preset", "--cues", "--max-chars", "--max-lines", "--max-cps", "--min-duration",
+        "--max-duration", "--min-gap-frames", "--fps", "--chain-frames", "--karaoke",
+        "--highlight-words", "--word-timestamps", "--ass-font", "--ass-size",
+        "--ass-primary", "--ass-secondary",
+    ):  # fmt: skip
+        assert option in out, (command, option)
+
+
+def test_convert_applies_preset_and_overrides(tmp_path):
+    narrow = tmp_path / "narrow.srt"
+    assert (
+        main(["convert", str(SAMPLE_JSON), str(narrow), "--preset", "bbc", "--max-chars", "20"])
+        == 0
+    )
+    lines = [
+        ln for ln in narrow.read_text().splitlines() if ln and "-->" not in ln and not ln.isdigit()
+    ]
+    assert lines and max(len(ln) for ln in lines) <= 20
+    wide = tmp_path / "wide.srt"
+    assert main(["convert", str(SAMPLE_JSON), str(wide)]) == 0
+    assert wide.read_text() != narrow.read_text()
+
+
+def test_bad_subtitle_option_is_one_line_exit_2(tmp_path, capsys):
+    out = tmp_path / "x.srt"
+    assert main(["convert", str(SAMPLE_JSON), str(out), "--preset", "imax"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "imax" in err
+    assert not out.exists()
+
+
+def test_align_cues_lines_makes_one_cue_per_transcript_line(tmp_path):
+    pytest.importorskip("pocketsphinx")
+    transcript = tmp_path / "two.txt"
+    words = json.loads(SAMPLE_JSON.read_text())["words"]
+    text = " ".join(w["text"] for w in words[:6]) + "\n" + " ".join(w["text"] for w in words[6:])
+    transcript.write_text(text + "\n")
+    out = tmp_path / "x.srt"
+    rc = main(["align", str(REPO / "examples" / "hello.wav"), str(transcript), "--engine", "sphinx",
+               "--cues", "lines", "-o", str(out), "-q"])  # fmt: skip
+    assert rc == 0
+    blocks = out.read_text().strip().split("\n\n")
+    assert [b.split("\n", 2)[2] for b in blocks] == text.split("\n")
