@@ -44,6 +44,9 @@ from qalign.cli.common import (
     show_default=True,
     help="Add a phone tier (English) aligned by sphinx inside each word.",
 )
+@click.option(
+    "--embed-audio", is_flag=True, help="HTML review page: put the audio in the page, not a link to it."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
 def align(
     audio: str,
@@ -59,6 +62,7 @@ def align(
     decoder: str,
     granularity: str,
     phones: str,
+    embed_audio: bool,
     quiet: bool,
 ) -> None:
     """Align TRANSCRIPT (a UTF-8 text file, or - for stdin) to AUDIO.
@@ -104,4 +108,4 @@ def align(
         from qalign.formats.transcript_lines import line_segments
 
         result = line_segments(result, text)
-    write_outputs(result, plan, audio)
+    write_outputs(result, plan, audio, {"samples": samples, "embed_audio": embed_audio})

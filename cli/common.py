@@ -234,18 +234,40 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def writer_options(
-    format_name: str, cues: dict[str, Any], audio: str | None = None
+    format_name: str,
+    cues: dict[str, Any],
+    audio: str | None = None,
+    output: str | None = None,
+    review: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Keyword options for one writer: cue options for subtitles; for CTM the file id
-    (the audio's file name without extension) and for EAF the media file, when known."""
+    (the audio's file name without extension) and for EAF the media file, when known; for
+    the HTML review page the audio, its URL relative to ``output`` and ``review`` (the
+    ``samples`` already decoded, ``embed_audio``)."""
     if format_name in SUBTITLE_FORMATS:
         return dict(cues)
+    if format_name == "html":
+        return {"audio": audio, "audio_href": review_href(audio, output), **(review or {})}
     if audio and audio != "-":
         if format_name == "ctm":
             return {"file_id": Path(audio).stem or "audio"}
         if format_name == "eaf":
             return {"media": audio}
     return {}
+
+
+def review_href(audio: str | None, output: str | None) -> str | None:
+    """The URL of ``audio`` relative to the page written at ``output`` (stdout: the cwd)."""
+    if not audio or audio == "-":
+        return None
+    import urllib.parse
+
+    folder = Path(output).resolve().parent if output else Path.cwd()
+    try:
+        relative = os.path.relpath(Path(audio).resolve(), folder)
+    except ValueError:  # another drive on Windows
+        return Path(audio).resolve().as_uri()
+    return urllib.parse.quote(Path(relative).as_posix())
 
 
 @dataclass(frozen=True)
@@ -290,19 +312,26 @@ def plan_outputs(
     return OutputPlan(tuple(targets), stdout_format, dict(cues))
 
 
-def write_outputs(alignment: Alignment, plan: OutputPlan, audio: str | None = None) -> None:
-    """Render every output first, then write each atomically; with no targets, print to stdout."""
+def write_outputs(
+    alignment: Alignment,
+    plan: OutputPlan,
+    audio: str | None = None,
+    review: dict[str, Any] | None = None,
+) -> None:
+    """Render every output first, then write each atomically; with no targets, print to stdout.
+
+    ``review`` holds extra options for the HTML review page (``samples``, ``embed_audio``).
+    """
     from qalign import formats
     from qalign.atomic import write_atomic
 
     if not plan.targets:
         name = plan.stdout_format
-        click.echo(
-            formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)), nl=False
-        )
+        options = writer_options(name, plan.cues, audio, None, review)
+        click.echo(formats.dumps(alignment, name, **options), nl=False)
         return
     rendered = [
-        (path, formats.dumps(alignment, name, **writer_options(name, plan.cues, audio)))
+        (path, formats.dumps(alignment, name, **writer_options(name, plan.cues, audio, path, review)))
         for path, name in plan.targets
     ]
     for path, text in rendered:

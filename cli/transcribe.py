@@ -190,7 +190,7 @@ def _write(
         elif t.kind == "transcript-json":
             write_atomic(t.path, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         else:
-            options = writer_options(t.kind, cues, t.audio)
+            options = writer_options(t.kind, cues, t.audio, t.path)
             formats.save(result, t.path, t.kind, **options)
         logger.info("wrote %s", t.path)
 

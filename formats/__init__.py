@@ -22,6 +22,7 @@ from qalign.formats import (  # noqa: E402,F401,I001
     eaf,
     jsonfmt,
     lrc,
+    review_html,
     srt,
     textgrid,
     tsv,
