@@ -231,7 +231,10 @@ class CorpusWorker:
         cues = dict(job.cues)
         rendered: list[tuple[Path, str]] = []
         for name in job.formats:
-            options = writer_options(name, cues, item.audio)
+            # The output path lets the review page link the audio relative to itself.
+            options = writer_options(
+                name, cues, item.audio, str(output_path(job.outdir, item.key, name))
+            )
             if by_speaker and name in ("textgrid", "textgrid-short"):
                 text = dumps_speakers(speakers, duration, short=name == "textgrid-short")
                 rendered.append((output_path(job.outdir, item.key, name), text))

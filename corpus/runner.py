@@ -129,6 +129,10 @@ def run_corpus(
     finally:
         progress.close()
         reports.write_reports(outdir, results)
+        if "html" in job.formats:
+            from qalign.corpus.review_index import write_index
+
+            write_index(outdir, results)
     counts = {s: sum(1 for r in results if r.status == s) for s in ("done", "skipped", "failed")}
     unaligned = sum(
         int((r.report or {}).get("unaligned_words") or 0) for r in results if r.status != "failed"
