@@ -3,8 +3,9 @@
 :func:`evaluate` matches the hypothesis' words to the reference's words and
 measures how far apart the matched boundaries are:
 
-* **Matching** is a minimum-edit-distance alignment of the two word sequences
-  after normalisation (lower case, curly apostrophes straight, punctuation
+* **Matching** is an edit-distance alignment of the two word sequences after
+  normalisation, anchored on words unique to both sides and banded elsewhere
+  (:func:`qalign.matching.match_sequences`: memory linear in the number of words) (lower case, curly apostrophes straight, punctuation
   dropped). Reference items that are not words, such as silence marks
   (``<eps>``, ``sil``, ``sp``, ``<sil>``, empty labels) and bracketed noise
   markers (``[noise]``, ``<VOCNOISE>``, ``{lg}``), are left out on both sides
@@ -14,7 +15,9 @@ measures how far apart the matched boundaries are:
 * **Boundaries**: each matched pair contributes two boundaries, its start and
   its end. The *accumulated average shift* is the mean of
   ``|hypothesis - reference|`` over all of them, in milliseconds; the
-  tolerance figures are the share of boundaries within 20 ms and 50 ms.
+  tolerance figures are the share of boundaries within 20, 50 and 100 ms. Start
+  and end errors are also reported apart (mean and median of ``|delta|``), with
+  the unmatched words of each side.
 * **Phones** are compared when both alignments have them, only inside matched
   words (a phone belongs to the word its midpoint falls in). When both use
   ARPAbet (stress digits are ignored: ``IH0`` = ``IH``), phones are paired by
@@ -27,13 +30,30 @@ Times are float seconds in, milliseconds in the report.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from qalign.alignment import Alignment, Phone, Unit
+from qalign.matching import match_sequences
 
-NON_WORDS = frozenset({"", "<eps>", "sil", "sp", "spn", "<sil>", "[sil]", "#sil#", "<s>", "</s>", "<unk>"})
+__all__ = [
+    "BoundaryStats",
+    "Evaluation",
+    "boundary_stats",
+    "evaluate",
+    "format_report",
+    "is_word",
+    "match_sequences",
+    "normalize_word",
+    "pool",
+    "stats_dict",
+]
+
+NON_WORDS = frozenset(
+    {"", "<eps>", "sil", "sp", "spn", "<sil>", "[sil]", "#sil#", "<s>", "</s>", "<unk>"}
+)
 """Reference labels (lower case) that are silence or padding, not words."""
 
 _MARKER = re.compile(r"^(\[.*\]|<.*>|\{.*\})$")
@@ -55,7 +75,11 @@ def normalize_word(text: str) -> str:
 def is_word(label: str) -> bool:
     """Whether a word-tier label is a word (not silence, padding or a bracketed marker)."""
     stripped = label.strip()
-    return stripped.lower() not in NON_WORDS and not _MARKER.match(stripped) and bool(normalize_word(stripped))
+    return (
+        stripped.lower() not in NON_WORDS
+        and not _MARKER.match(stripped)
+        and bool(normalize_word(stripped))
+    )
 
 
 def arpabet_label(label: str) -> str | None:
@@ -78,6 +102,10 @@ class BoundaryStats:
         within_20ms: share (0..1) of boundaries no more than 20 ms apart.
         within_50ms: share (0..1) of boundaries no more than 50 ms apart.
         mean_start_shift_ms: mean absolute difference of start boundaries only.
+        median_start_shift_ms: median absolute difference of start boundaries.
+        mean_end_shift_ms: mean absolute difference of end boundaries.
+        median_end_shift_ms: median absolute difference of end boundaries.
+        within_100ms: share (0..1) of boundaries no more than 100 ms apart.
     """
 
     tier: str
@@ -89,11 +117,25 @@ class BoundaryStats:
     within_20ms: float
     within_50ms: float
     mean_start_shift_ms: float
+    median_start_shift_ms: float = float("nan")
+    mean_end_shift_ms: float = float("nan")
+    median_end_shift_ms: float = float("nan")
+    within_100ms: float = float("nan")
 
     @property
     def boundaries(self) -> int:
         """Boundaries measured (two per matched pair)."""
         return 2 * self.matched
+
+    @property
+    def hyp_unmatched(self) -> int:
+        """Hypothesis items with no reference counterpart."""
+        return self.hyp_items - self.matched
+
+    @property
+    def ref_unmatched(self) -> int:
+        """Reference items with no hypothesis counterpart."""
+        return self.ref_items - self.matched
 
 
 Pair = tuple[float, float, float, float]
@@ -115,63 +157,72 @@ class Evaluation:
     phone_pairs: tuple[Pair, ...] = ()
 
 
-def match_sequences(hyp: Sequence[str], ref: Sequence[str]) -> list[tuple[int, int]]:
-    """Index pairs ``(i, j)`` with ``hyp[i] == ref[j]`` on a minimum-edit-distance path.
-
-    Substitutions, insertions and deletions cost 1 each; among equal-cost paths
-    matches are preferred. O(len(hyp) * len(ref)) time and memory.
-    """
-    n, m = len(hyp), len(ref)
-    # cost[i][j]: edit distance of hyp[:i] and ref[:j]
-    cost = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n + 1):
-        cost[i][0] = i
-    for j in range(m + 1):
-        cost[0][j] = j
-    for i in range(1, n + 1):
-        row, prev = cost[i], cost[i - 1]
-        h = hyp[i - 1]
-        for j in range(1, m + 1):
-            diag = prev[j - 1] + (0 if h == ref[j - 1] else 1)
-            row[j] = min(diag, prev[j] + 1, row[j - 1] + 1)
-    pairs: list[tuple[int, int]] = []
-    i, j = n, m
-    while i > 0 and j > 0:
-        if hyp[i - 1] == ref[j - 1] and cost[i][j] == cost[i - 1][j - 1]:
-            pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif cost[i][j] == cost[i - 1][j - 1] + 1:
-            i, j = i - 1, j - 1
-        elif cost[i][j] == cost[i - 1][j] + 1:
-            i -= 1
-        else:
-            j -= 1
-    pairs.reverse()
-    return pairs
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def boundary_stats(tier: str, hyp_items: int, ref_items: int, pairs: Sequence[Pair]) -> BoundaryStats:
+def boundary_stats(
+    tier: str, hyp_items: int, ref_items: int, pairs: Sequence[Pair]
+) -> BoundaryStats:
     """Statistics from matched ``(hyp_start, hyp_end, ref_start, ref_end)`` tuples (seconds)."""
     starts = [abs(hs - rs) * 1000.0 for hs, _, rs, _ in pairs]
-    shifts = starts + [abs(he - re_) * 1000.0 for _, he, _, re_ in pairs]
+    ends = [abs(he - re_) * 1000.0 for _, he, _, re_ in pairs]
+    shifts = starts + ends
     if not shifts:
         nan = float("nan")
-        return BoundaryStats(tier, hyp_items, ref_items, 0, nan, nan, nan, nan, nan)
-    ordered = sorted(shifts)
-    mid = len(ordered) // 2
-    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+        return BoundaryStats(
+            tier, hyp_items, ref_items, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan
+        )
+
     # A hair of slack so that 20 ms written as 0.02 s in a file still counts as within 20 ms.
+    def within(limit: float) -> float:
+        return sum(s <= limit + 1e-6 for s in shifts) / len(shifts)
+
     return BoundaryStats(
         tier=tier,
         hyp_items=hyp_items,
         ref_items=ref_items,
         matched=len(pairs),
         mean_shift_ms=sum(shifts) / len(shifts),
-        median_shift_ms=median,
-        within_20ms=sum(s <= 20.0 + 1e-6 for s in shifts) / len(shifts),
-        within_50ms=sum(s <= 50.0 + 1e-6 for s in shifts) / len(shifts),
+        median_shift_ms=_median(shifts),
+        within_20ms=within(20.0),
+        within_50ms=within(50.0),
         mean_start_shift_ms=sum(starts) / len(starts),
+        median_start_shift_ms=_median(starts),
+        mean_end_shift_ms=sum(ends) / len(ends),
+        median_end_shift_ms=_median(ends),
+        within_100ms=within(100.0),
     )
+
+
+STAT_FIELDS = (
+    "hyp_items",
+    "ref_items",
+    "matched",
+    "hyp_unmatched",
+    "ref_unmatched",
+    "mean_shift_ms",
+    "median_shift_ms",
+    "mean_start_shift_ms",
+    "median_start_shift_ms",
+    "mean_end_shift_ms",
+    "median_end_shift_ms",
+    "within_20ms",
+    "within_50ms",
+    "within_100ms",
+)
+"""The numbers of a :class:`BoundaryStats`, in the order JSON and CSV outputs list them."""
+
+
+def stats_dict(stats: BoundaryStats) -> dict[str, float | int | None]:
+    """``stats`` as plain numbers (``None`` where nothing matched, since JSON has no NaN)."""
+    out: dict[str, float | int | None] = {}
+    for name in STAT_FIELDS:
+        value = getattr(stats, name)
+        out[name] = None if isinstance(value, float) and math.isnan(value) else value
+    return out
 
 
 def _words(alignment: Alignment) -> list[Unit]:
@@ -208,7 +259,8 @@ def evaluate(hyp: Alignment, ref: Alignment, *, phones: bool = True) -> Evaluati
         [normalize_word(u.text) for u in hyp_words], [normalize_word(u.text) for u in ref_words]
     )
     word_pairs = [
-        (hyp_words[i].start, hyp_words[i].end, ref_words[j].start, ref_words[j].end) for i, j in pairs
+        (hyp_words[i].start, hyp_words[i].end, ref_words[j].start, ref_words[j].end)
+        for i, j in pairs
     ]
     words = boundary_stats("words", len(hyp_words), len(ref_words), word_pairs)
     notes: list[str] = []
@@ -217,7 +269,9 @@ def evaluate(hyp: Alignment, ref: Alignment, *, phones: bool = True) -> Evaluati
     phone_stats: BoundaryStats | None = None
     phone_pairs: list[Pair] = []
     if phones and hyp.phones and ref.phones:
-        phone_stats, phone_pairs, note = _phone_stats(hyp_words, ref_words, pairs, hyp.phones, ref.phones)
+        phone_stats, phone_pairs, note = _phone_stats(
+            hyp_words, ref_words, pairs, hyp.phones, ref.phones
+        )
         if note:
             notes.append(note)
     elif phones and (hyp.phones or ref.phones):
@@ -284,16 +338,47 @@ def _phone_stats(
     return boundary_stats("phones", hyp_count, ref_count, matched), matched, note
 
 
-def format_report(evaluation: Evaluation) -> str:
-    """A small plain-text table of an :class:`Evaluation` (what ``qalign evaluate`` prints)."""
-    lines = ["tier    matched/ref  mean shift  median  start shift  <=20ms  <=50ms"]
+def _ms(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{value:.1f}"
+
+
+def _pct(value: float) -> str:
+    return "nan" if math.isnan(value) else f"{100 * value:.1f}%"
+
+
+def format_report(evaluation: Evaluation, name: str | None = None) -> str:
+    """A plain-text table of an :class:`Evaluation` (what ``qalign evaluate`` prints).
+
+    With ``name``, each row starts with the tier then ``name`` (the file, or ``(all)``).
+    """
+    return "\n".join(
+        [report_header(name is not None), *report_rows(evaluation, name)]
+        + [f"note: {note}" for note in evaluation.notes]
+    )
+
+
+def report_header(with_name: bool = False) -> str:
+    """The header line of :func:`report_rows` tables."""
+    name = f" {'file':<24}" if with_name else ""
+    return (
+        f"tier   {name} matched/ref  unmatched hyp/ref  mean shift  median"
+        "  start mean/median  end mean/median  <=20ms  <=50ms  <=100ms"
+    )
+
+
+def report_rows(evaluation: Evaluation, name: str | None = None) -> list[str]:
+    """One table row per tier of ``evaluation``."""
+    rows = []
     for stats in (evaluation.words, evaluation.phones):
         if stats is None:
             continue
-        lines.append(
-            f"{stats.tier:<7} {stats.matched:>5}/{stats.ref_items:<5} {stats.mean_shift_ms:>8.1f} ms"
-            f" {stats.median_shift_ms:>6.1f} {stats.mean_start_shift_ms:>9.1f} ms"
-            f" {100 * stats.within_20ms:>6.1f}% {100 * stats.within_50ms:>6.1f}%"
+        label = f" {name:<24}" if name is not None else ""
+        rows.append(
+            f"{stats.tier:<7}{label} {stats.matched:>5}/{stats.ref_items:<5}"
+            f" {stats.hyp_unmatched:>9}/{stats.ref_unmatched:<7}"
+            f" {_ms(stats.mean_shift_ms):>8} ms {_ms(stats.median_shift_ms):>7}"
+            f" {_ms(stats.mean_start_shift_ms):>9}/{_ms(stats.median_start_shift_ms):<8}"
+            f" {_ms(stats.mean_end_shift_ms):>8}/{_ms(stats.median_end_shift_ms):<7}"
+            f" {_pct(stats.within_20ms):>7} {_pct(stats.within_50ms):>7} {_pct(stats.within_100ms):>8}"
         )
-    lines.extend(f"note: {note}" for note in evaluation.notes)
-    return "\n".join(lines)
+    return rows
