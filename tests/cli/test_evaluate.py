@@ -13,7 +13,9 @@ from qalign.alignment import Alignment, Phone, Unit
 from qalign.cli.evaluate import evaluate
 
 
-def _save(path: Path, words: list[tuple[str, float, float]], phones: list[tuple[str, float, float]] = ()) -> str:
+def _save(
+    path: Path, words: list[tuple[str, float, float]], phones: list[tuple[str, float, float]] = ()
+) -> str:
     alignment = Alignment(
         tuple(Unit(t, t, s, e) for t, s, e in words),
         duration=5.0,
@@ -25,8 +27,16 @@ def _save(path: Path, words: list[tuple[str, float, float]], phones: list[tuple[
 
 @pytest.fixture()
 def pair(tmp_path: Path) -> tuple[str, str]:
-    ref = _save(tmp_path / "ref.json", [("hello", 0.5, 1.0), ("world", 1.0, 1.6)], [("HH", 0.5, 0.6), ("AH0", 0.6, 1.0)])
-    hyp = _save(tmp_path / "hyp.json", [("Hello,", 0.53, 1.0), ("world.", 1.0, 1.5)], [("HH", 0.53, 0.6), ("AH", 0.6, 1.0)])
+    ref = _save(
+        tmp_path / "ref.json",
+        [("hello", 0.5, 1.0), ("world", 1.0, 1.6)],
+        [("HH", 0.5, 0.6), ("AH0", 0.6, 1.0)],
+    )
+    hyp = _save(
+        tmp_path / "hyp.json",
+        [("Hello,", 0.53, 1.0), ("world.", 1.0, 1.5)],
+        [("HH", 0.53, 0.6), ("AH", 0.6, 1.0)],
+    )
     return hyp, ref
 
 
@@ -124,7 +134,9 @@ def test_folders_are_paired_by_relative_path_and_stem(folders: tuple[str, str]) 
     assert overall["median_start_shift_ms"] == pytest.approx(10)
     assert overall["within_100ms"] == pytest.approx(1.0)
     assert overall["within_50ms"] == pytest.approx(5 / 6)
-    assert data["only_in_hypothesis"] == ["spk1/a.srt"] and data["only_in_reference"] == ["only_ref"]
+    assert data["only_in_hypothesis"] == ["spk1/a.srt"] and data["only_in_reference"] == [
+        "only_ref"
+    ]
 
 
 def test_csv_and_table_have_a_row_per_file_and_overall(folders: tuple[str, str]) -> None:
@@ -134,14 +146,20 @@ def test_csv_and_table_have_a_row_per_file_and_overall(folders: tuple[str, str])
     result = CliRunner().invoke(evaluate, [*folders, "--format", "csv"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [(r["file"], r["tier"]) for r in rows] == [("spk1/a", "words"), ("spk2/b", "words"), ("(all)", "words")]
+    assert [(r["file"], r["tier"]) for r in rows] == [
+        ("spk1/a", "words"),
+        ("spk2/b", "words"),
+        ("(all)", "words"),
+    ]
     assert float(rows[1]["mean_start_shift_ms"]) == pytest.approx(100)
     table = CliRunner().invoke(evaluate, list(folders)).stdout.splitlines()
     assert table[0].startswith("tier") and "<=100ms" in table[0]
     assert table[-1].split()[:2] == ["words", "(all)"] and "100.0%" in table[-1]
 
 
-def test_file_against_folder_is_a_usage_error(folders: tuple[str, str], pair: tuple[str, str]) -> None:
+def test_file_against_folder_is_a_usage_error(
+    folders: tuple[str, str], pair: tuple[str, str]
+) -> None:
     from qalign.cli.main import main
 
     assert main(["evaluate", pair[0], folders[1]]) == 2
