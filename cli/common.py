@@ -280,33 +280,76 @@ class OutputPlan:
     cues: dict[str, Any]
 
 
-def plan_outputs(
-    outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]
-) -> OutputPlan:
-    """Check formats and folders of the outputs now, so that nothing fails after the work.
+def check_output_path(path: str, *, creates_folder: bool = False) -> None:
+    """Check that ``path`` can be written, before any work, and remove our stale
+    temporary files from its folder (see :func:`qalign.atomic.remove_stale`).
+    With ``creates_folder`` a missing folder is fine when it can be created.
+
+    Raises:
+        WriteError: the name is empty or too long, names a folder, or its folder
+            does not exist or is not writable.
+    """
+    from qalign.atomic import descriptor_of, remove_stale, resolve_target
+    from qalign.errors import WriteError
+
+    if not path or not Path(path).name:
+        raise WriteError(path or "''", "output name is empty")
+    if descriptor_of(path) is not None:
+        return
+    target = resolve_target(path)
+    if target.is_dir():
+        raise WriteError(path, "is a folder; name a file")
+    folder = target.parent
+    if creates_folder:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+    if not folder.is_dir():
+        kind = "is not a folder" if folder.exists() else "does not exist"
+        raise WriteError(path, f"folder {folder} {kind}")
+    if not os.access(folder, os.W_OK):
+        raise WriteError(path, f"folder {folder} is not writable")
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    if len(target.name.encode("utf-8", "surrogateescape")) > longest:
+        raise WriteError(path, f"file name is longer than {longest} bytes")
+    remove_stale(folder)
+
+
+def plan_outputs(outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]) -> OutputPlan:
+    """Check formats, names and folders of the outputs now, so that nothing fails after
+    the work. ``-`` is standard output.
 
     Raises:
         UnknownFormatError: an extension or ``--format`` that names no writable format.
-        QalignError: ``--format`` given with several outputs, or an output folder that
-            does not exist or cannot be written.
+        QalignError: ``--format`` given with several outputs, the same file named
+            twice, or ``-`` more than once.
+        WriteError: an output that cannot be written (see :func:`check_output_path`).
     """
     from qalign import formats
-    from qalign.errors import QalignError, WriteError
+    from qalign.atomic import STDOUT
+    from qalign.errors import QalignError
 
     if out_format and len(outputs) > 1:
         raise QalignError(
             "--format applies to a single output; with several -o, each file's extension names its format"
         )
     targets = []
+    seen: dict[str, str] = {}
     for path in outputs:
-        fmt = formats.format_of(path, out_format)
+        if path == STDOUT:
+            fmt = formats.get(out_format or "json")
+        else:
+            fmt = formats.format_of(path, out_format)
         if not fmt.can_write():
             raise QalignError(f"{path}: format {fmt.name!r} can be read but not written")
-        folder = Path(path).parent
-        if not folder.is_dir():
-            raise WriteError(path, f"folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise WriteError(path, f"folder {folder} is not writable")
+        if path != STDOUT:
+            check_output_path(path)
+        key = path if path == STDOUT else os.path.normcase(os.path.realpath(path))
+        if key in seen:
+            raise QalignError(f"{path}: named twice as an output (also as {seen[key]})")
+        seen[key] = path
         targets.append((path, fmt.name))
     stdout_format = formats.get(out_format or "json").name
     return OutputPlan(tuple(targets), stdout_format, dict(cues))
@@ -318,21 +361,27 @@ def write_outputs(
     audio: str | None = None,
     review: dict[str, Any] | None = None,
 ) -> None:
-    """Render every output first, then write each atomically; with no targets, print to stdout.
+    """Render every output into a temporary file, then put them all in place
+    (all-or-nothing, see :func:`qalign.atomic.write_all`); with no targets, stdout.
 
     ``review`` holds extra options for the HTML review page (``samples``, ``embed_audio``).
     """
     from qalign import formats
-    from qalign.atomic import write_atomic
+    from qalign.atomic import STDOUT, write_all
 
-    if not plan.targets:
-        name = plan.stdout_format
-        options = writer_options(name, plan.cues, audio, None, review)
-        click.echo(formats.dumps(alignment, name, **options), nl=False)
-        return
-    rendered = [
-        (path, formats.dumps(alignment, name, **writer_options(name, plan.cues, audio, path, review)))
-        for path, name in plan.targets
-    ]
-    for path, text in rendered:
-        write_atomic(path, text)
+    targets = plan.targets or ((STDOUT, plan.stdout_format),)
+    write_all(
+        [
+            (
+                path,
+                formats.render(
+                    alignment,
+                    name,
+                    **writer_options(
+                        name, plan.cues, audio, None if path == STDOUT else path, review
+                    ),
+                ),
+            )
+            for path, name in targets
+        ]
+    )

@@ -2,12 +2,17 @@
 
 Exit codes: 0 success; 1 some files of a batch failed; 2 bad input or usage
 (unknown format, unreadable file, bad language...); 3 a missing optional
-dependency; 130 interrupted.
+dependency; 130 interrupted by Ctrl-C, 143 by SIGTERM (129 SIGHUP); 141 standard
+output closed early (a broken pipe, ``qalign ... | head``).
+
+SIGTERM and SIGHUP are handled like Ctrl-C: the command stops, removes its
+temporary files, leaves no partial output and prints one line.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any
 
@@ -15,6 +20,40 @@ import click
 
 from qalign import __version__
 from qalign.errors import QalignError
+
+
+class Interrupted(KeyboardInterrupt):
+    """A termination signal (SIGTERM, SIGHUP) raised as an interruption, so that
+    every ``finally`` and cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def _interrupted(exc: BaseException) -> int:
+    signum = getattr(exc, "signum", signal.SIGINT)
+    name = {signal.SIGTERM: "terminated (SIGTERM)", signal.SIGHUP: "hung up (SIGHUP)"}
+    click.echo(f"qalign: {name.get(signum, 'interrupted')}", err=True)
+    return 128 + int(signum)
+
+
+BROKEN_PIPE = 141
+"""Exit code when standard output is closed before everything was written (128 + SIGPIPE)."""
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away (``qalign ... | head``): point stdout at the null
+    device so that the final flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout without a descriptor (tests)
+        pass
 
 
 class _Group(click.Group):
@@ -26,9 +65,11 @@ class _Group(click.Group):
         except QalignError as exc:
             click.echo(f"qalign: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("qalign: interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            ctx.exit(_interrupted(exc))
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(BROKEN_PIPE)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,8 +96,33 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _handle_signals() -> dict[int, Any]:
+    """Make SIGTERM and SIGHUP raise :class:`Interrupted` (only possible in the main
+    thread); returns the handlers they had."""
+    import threading
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            previous[signum] = signal.signal(signum, _raise_interrupted)
+        except (OSError, ValueError):  # pragma: no cover - platform without it
+            pass
+    return previous
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for tests and ``python -m``)."""
+    previous = _handle_signals()
+    try:
+        return _run(argv)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         rc = cli.main(args=argv, prog_name="qalign", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -67,13 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"qalign: error: {exc.format_message()}{hint}", err=True)
         return exc.exit_code
     except BrokenPipeError:
-        # The reader of stdout went away (`qalign align ... | head`): stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except click.exceptions.Abort:
-        click.echo("qalign: interrupted", err=True)
-        return 130
+        _silence_stdout()
+        return BROKEN_PIPE
+    except KeyboardInterrupt as exc:  # a signal outside a command (while parsing)
+        return _interrupted(exc)
+    except click.exceptions.Abort as exc:
+        cause = exc.__cause__
+        return _interrupted(cause if isinstance(cause, KeyboardInterrupt) else KeyboardInterrupt())
     except SystemExit as exc:  # ctx.exit inside commands
         return int(exc.code or 0)
     return rc if isinstance(rc, int) else 0

@@ -36,6 +36,7 @@ from typing import Any
 import click
 
 from qalign.cli.common import (
+    check_output_path,
     configure_logging,
     model_options,
     subtitle_options,
@@ -138,6 +139,7 @@ def plan_outputs(
     seen: dict[str, str] = {}
     for item, targets in zip(audio, plans):
         for t in targets:
+            check_output_path(t.path, creates_folder=True)
             key = os.path.normcase(os.path.abspath(t.path))
             if key in seen and seen[key] != item:
                 raise QalignError(f"{seen[key]} and {item} would both be written to {t.path}")
@@ -159,7 +161,7 @@ def _write(
 
     from qalign import formats
     from qalign.alignment import Alignment
-    from qalign.atomic import write_atomic
+    from qalign.atomic import write_all
     from qalign.errors import WriteError
 
     if not targets:  # stdout
@@ -175,6 +177,7 @@ def _write(
         else:
             click.echo(result.text)
         return
+    rendered = []
     for t in targets:
         parent = Path(t.path).parent
         if not parent.is_dir():
@@ -186,12 +189,15 @@ def _write(
                 ) from None
         if t.kind == "text":
             text = result.text if not isinstance(result, Alignment) else _alignment_text(result)
-            write_atomic(t.path, text + "\n")
+            rendered.append((t.path, [text + "\n"]))
         elif t.kind == "transcript-json":
-            write_atomic(t.path, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            data = json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n"
+            rendered.append((t.path, [data]))
         else:
             options = writer_options(t.kind, cues, t.audio, t.path)
-            formats.save(result, t.path, t.kind, **options)
+            rendered.append((t.path, formats.render(result, t.kind, **options)))
+    write_all(rendered)  # all of this recording's outputs, or none
+    for t in targets:
         logger.info("wrote %s", t.path)
 
 

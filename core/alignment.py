@@ -19,7 +19,7 @@ form (schema version :data:`SCHEMA_VERSION`, documented in the README).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,11 @@ READABLE_SCHEMA_VERSIONS = (1, 2)
 #: between its aligned neighbours.
 UNIT_STATUSES = ("aligned", "uncertain", "unaligned")
 
+#: The latest time an alignment may hold, in seconds (about 115 days). Larger values
+#: (``1e308`` in a hand-edited file) are refused when read instead of overflowing
+#: the integer ticks of the writers.
+MAX_SECONDS = 1e7
+
 # Float seconds are compared against the duration with this slack so that
 # values that went through integer milliseconds still validate.
 _EPS = 1e-9
@@ -45,6 +50,11 @@ def _check_span(kind: str, index: int | None, text: str, start: float, end: floa
         raise ValidationError(f"{where}{text!r}: start/end is not a finite number ({start}, {end})")
     if start < 0:
         raise ValidationError(f"{where}{text!r}: start {start} s is negative")
+    if end > MAX_SECONDS:
+        raise ValidationError(
+            f"{where}{text!r}: end {end:g} s is past the largest time qalign handles "
+            f"({MAX_SECONDS:g} s)"
+        )
     if end < start:
         raise ValidationError(f"{where}{text!r}: end {end} s is before start {start} s")
 
@@ -232,6 +242,11 @@ class Alignment:
                 object.__setattr__(self, name, tuple(value))
         if not (math.isfinite(self.duration) and self.duration >= 0):
             raise ValidationError(f"duration {self.duration} s is negative or not finite")
+        if self.duration > MAX_SECONDS:
+            raise ValidationError(
+                f"duration {self.duration:g} s is past the largest time qalign handles "
+                f"({MAX_SECONDS:g} s)"
+            )
         _check_order("unit", self.units, "text", self.duration)
         _check_order("phone", self.phones, "label", self.duration)
         for i, seg in enumerate(self.segments):
@@ -273,6 +288,13 @@ class Alignment:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``words``, ``segments``, ``phones``, ``duration``, ``language``, ``source``."""
+        data = self.header_dict()
+        for key, items in self.item_dicts().items():
+            data[key] = list(items)
+        return data
+
+    def header_dict(self) -> dict[str, Any]:
+        """The JSON form's fields before the lists: version, duration, language, source."""
         return {
             "version": SCHEMA_VERSION,
             "duration": self.duration,
@@ -283,7 +305,13 @@ class Alignment:
                 "decoder": self.source.decoder,
                 "transcriber": self.source.transcriber,
             },
-            "words": [
+        }
+
+    def item_dicts(self) -> dict[str, Iterator[dict[str, Any]]]:
+        """The JSON form's lists, in order, each produced one item at a time (so a
+        writer can stream a long alignment without building every dict at once)."""
+        return {
+            "words": (
                 {
                     "text": u.text,
                     "norm": u.norm,
@@ -295,21 +323,16 @@ class Alignment:
                     "status": u.status,
                 }
                 for u in self.units
-            ],
-            "segments": [
-                {
-                    "text": s.text,
-                    "start": s.start,
-                    "end": s.end,
-                    "words": [s.unit_start, s.unit_end],
-                }
+            ),
+            "segments": (
+                {"text": s.text, "start": s.start, "end": s.end, "words": [s.unit_start, s.unit_end]}
                 for s in self.segments
-            ],
-            "phones": [
+            ),
+            "phones": (
                 {"label": p.label, "start": p.start, "end": p.end, "score": p.score}
                 for p in self.phones
-            ],
-            "stretches": [
+            ),
+            "stretches": (
                 {
                     "start": st.start,
                     "end": st.end,
@@ -318,7 +341,7 @@ class Alignment:
                     "status": st.status,
                 }
                 for st in self.stretches
-            ],
+            ),
         }
 
     @classmethod

@@ -7,11 +7,12 @@ neither torch nor transformers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from qalign.alignment import Alignment
-from qalign.atomic import write_atomic
+from qalign.atomic import write_all
 from qalign.errors import QalignError, ReadError
 
 # Each format module registers itself on import.
@@ -41,6 +42,7 @@ __all__ = [
     "loads",
     "names",
     "register",
+    "render",
     "save",
 ]
 
@@ -48,6 +50,12 @@ __all__ = [
 def dumps(alignment: Alignment, format: str, **options: Any) -> str:
     """Render ``alignment`` in the format called ``format``."""
     return get(format).dumps(alignment, **options)
+
+
+def render(alignment: Alignment, format: str, **options: Any) -> Iterator[str]:
+    """Render ``alignment`` in the format called ``format`` as chunks of text (the
+    concatenation is :func:`dumps`); long files are never held whole."""
+    return get(format).iter_dumps(alignment, **options)
 
 
 def save(alignment: Alignment, path: str | Path, format: str | None = None, **options: Any) -> None:
@@ -60,7 +68,7 @@ def save(alignment: Alignment, path: str | Path, format: str | None = None, **op
     fmt = format_of(path, format)
     if not fmt.can_write():
         raise QalignError(f"{path}: format {fmt.name!r} can be read but not written")
-    write_atomic(path, fmt.dumps(alignment, **options))
+    write_all([(path, fmt.iter_dumps(alignment, **options))])
 
 
 def loads(text: str, format: str, **options: Any) -> Alignment:

@@ -20,6 +20,7 @@ alignment does not).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from qalign.alignment import Alignment
@@ -27,7 +28,7 @@ from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.textgrid import positive_spans
 from qalign.formats.timing import nonzero_spans
-from qalign.formats.wordlist import Row, alignment_from_rows, one_line, rows_of
+from qalign.formats.wordlist import Row, alignment_from_rows, in_chunks, one_line, rows_of
 
 _TICK = 1e-6  # seconds: one microsecond, the 6th decimal
 
@@ -38,11 +39,17 @@ def _seconds(us: int) -> str:
 
 def dumps_audacity(alignment: Alignment) -> str:
     """Render ``alignment`` as an Audacity label track (see the module docstring)."""
+    return "".join(iter_audacity(alignment))
+
+
+def iter_audacity(alignment: Alignment) -> Iterator[str]:
+    """:func:`dumps_audacity` in chunks of lines."""
     rows = rows_of(alignment)
     widened = positive_spans([(r.start, r.end) for r in rows], alignment.duration)
     spans = nonzero_spans(widened, _TICK, alignment.duration)  # now only rounds
-    return "".join(
-        f"{_seconds(start)}\t{_seconds(end)}\t{one_line(row.text)}\n"
+    del widened
+    return in_chunks(
+        f"{_seconds(start)}\t{_seconds(end)}\t{one_line(row.text)}"
         for row, (start, end) in zip(rows, spans)
     )
 
@@ -79,6 +86,9 @@ class AudacityFormat(Format):
 
     def dumps(self, alignment: Alignment, **_: Any) -> str:
         return dumps_audacity(alignment)
+
+    def iter_dumps(self, alignment: Alignment, **_: Any) -> Iterator[str]:
+        return iter_audacity(alignment)
 
     def loads(self, text: str, **_: Any) -> Alignment:
         return loads_audacity(text)

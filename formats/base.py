@@ -14,6 +14,7 @@ zero-length or negative interval, overlapping cues, or unescaped text.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from qalign.alignment import Alignment
@@ -28,7 +29,7 @@ class Format:
 
     @classmethod
     def can_write(cls) -> bool:
-        return cls.dumps is not Format.dumps
+        return cls.dumps is not Format.dumps or cls.iter_dumps is not Format.iter_dumps
 
     @classmethod
     def can_read(cls) -> bool:
@@ -37,6 +38,14 @@ class Format:
     def dumps(self, alignment: Alignment, **options: Any) -> str:
         """Render an alignment as this format's text."""
         raise NotImplementedError(f"{self.name} cannot be written")
+
+    def iter_dumps(self, alignment: Alignment, **options: Any) -> Iterator[str]:
+        """Render an alignment as chunks of text whose concatenation is :meth:`dumps`.
+
+        Writers of long word lists override this (and define ``dumps`` as the
+        join) so that a file is written without holding all of its text at once.
+        """
+        yield self.dumps(alignment, **options)
 
     def loads(self, text: str, **options: Any) -> Alignment:
         """Parse this format's text into an alignment.

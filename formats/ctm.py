@@ -33,6 +33,7 @@ larger overlaps raise.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from qalign.alignment import Alignment
@@ -42,6 +43,7 @@ from qalign.formats.timing import nonzero_spans
 from qalign.formats.wordlist import (
     Row,
     alignment_from_rows,
+    in_chunks,
     join_small_overlaps,
     one_line,
     rows_of,
@@ -61,6 +63,17 @@ def dumps_ctm(
     alignment: Alignment, *, file_id: str = "audio", channel: str = "1", norm: bool = False
 ) -> str:
     """Render ``alignment`` as CTM lines (see the module docstring)."""
+    return "".join(iter_ctm(alignment, file_id=file_id, channel=channel, norm=norm))
+
+
+def iter_ctm(
+    alignment: Alignment, *, file_id: str = "audio", channel: str = "1", norm: bool = False
+) -> Iterator[str]:
+    """:func:`dumps_ctm` in chunks of lines."""
+    return in_chunks(_ctm_lines(alignment, file_id, channel, norm))
+
+
+def _ctm_lines(alignment: Alignment, file_id: str, channel: str, norm: bool) -> Iterator[str]:
     file_id = one_line(str(file_id), "_") or "audio"
     channel = one_line(str(channel), "_") or "1"
     if alignment.units and norm:
@@ -68,7 +81,6 @@ def dumps_ctm(
     else:
         rows = rows_of(alignment)
     spans = nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
-    lines = []
     for row, (start, end) in zip(rows, spans):
         word = one_line(row.text, "_")
         if not word:
@@ -76,8 +88,7 @@ def dumps_ctm(
         fields = [file_id, channel, _seconds(start), _seconds(end - start), word]
         if row.score is not None:
             fields.append(f"{row.score:.3f}")
-        lines.append(" ".join(fields))
-    return "".join(line + "\n" for line in lines)
+        yield " ".join(fields)
 
 
 def _score(fields: list[str]) -> float | None:
@@ -144,8 +155,11 @@ class CtmFormat(Format):
     description = "NIST CTM word list (sclite, Kaldi): file channel start duration word [confidence]"
 
     def dumps(self, alignment: Alignment, **options: Any) -> str:
+        return "".join(self.iter_dumps(alignment, **options))
+
+    def iter_dumps(self, alignment: Alignment, **options: Any) -> Iterator[str]:
         known = {k: options[k] for k in ("file_id", "channel", "norm") if k in options}
-        return dumps_ctm(alignment, **known)
+        return iter_ctm(alignment, **known)
 
     def loads(self, text: str, **options: Any) -> Alignment:
         known = {k: options[k] for k in ("file_id", "channel") if k in options}

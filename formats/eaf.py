@@ -12,8 +12,9 @@ Writing (format id ``eaf``, extension ``.eaf``):
 * Times are rounded once, per tier, to integer milliseconds (half up) by
   :func:`qalign.formats.timing.nonzero_spans`, so no annotation lasts 0 ms;
   TIME_ORDER lists every slot in time order.
-* Text is escaped by the XML writer; control characters that XML 1.0 cannot
-  hold are dropped.
+* Text is escaped by the XML writer; control characters are made visible
+  (:func:`qalign.formats.safetext.visible`) and U+FFFE/U+FFFF, which XML 1.0
+  cannot hold, are dropped.
 * Options: ``media`` (the audio's path; written as MEDIA_URL and
   RELATIVE_MEDIA_URL so ELAN finds it beside the .eaf), ``author``, ``date``
   (ISO 8601; default now, in UTC).
@@ -38,6 +39,7 @@ from typing import Any
 from qalign.alignment import Alignment, Phone
 from qalign.formats.base import Format
 from qalign.formats.registry import register
+from qalign.formats.safetext import visible
 from qalign.formats.timing import nonzero_spans
 from qalign.formats.wordlist import Row, alignment_from_rows, tier_role, unit_tier_name
 
@@ -47,7 +49,7 @@ _MIME = {".wav": "audio/x-wav", ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".ogg
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    return _NOT_XML.sub("", visible(text))
 
 
 def _tiers(alignment: Alignment) -> list[tuple[str, list[Row]]]:

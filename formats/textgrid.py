@@ -39,6 +39,7 @@ from typing import Any
 from qalign.alignment import Alignment, Phone
 from qalign.formats.base import Format
 from qalign.formats.registry import register
+from qalign.formats.safetext import visible
 from qalign.formats.wordlist import (
     Row,
     alignment_from_rows,
@@ -109,7 +110,7 @@ def _tier(name: str, rows: list[Row], xmax: float) -> dict[str, Any]:
 
     spans = positive_spans([(r.start, r.end) for r in rows], xmax)
     # praatio validates the tier (order, overlap, bounds) with the values in its message.
-    tier = IntervalTier(name, [(s, e, r.text) for (s, e), r in zip(spans, rows)], 0.0, xmax)
+    tier = IntervalTier(name, [(s, e, visible(r.text)) for (s, e), r in zip(spans, rows)], 0.0, xmax)
     return {"class": tier.tierType, "name": name, "xmin": 0.0, "xmax": tier.maxTimestamp,
             "entries": tier.entries}
 

@@ -19,13 +19,14 @@ integer milliseconds. Rows with empty text are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from qalign.alignment import Alignment
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.timing import nonzero_spans
-from qalign.formats.wordlist import Row, alignment_from_rows, one_line, rows_of
+from qalign.formats.wordlist import Row, alignment_from_rows, in_chunks, one_line, rows_of
 
 _TEXT_NAMES = ("text", "word", "label")
 _SCORE_NAMES = ("score", "confidence", "probability")
@@ -33,16 +34,24 @@ _SCORE_NAMES = ("score", "confidence", "probability")
 
 def dumps_tsv(alignment: Alignment) -> str:
     """Render ``alignment`` as TSV (see the module docstring)."""
+    return "".join(iter_tsv(alignment))
+
+
+def iter_tsv(alignment: Alignment) -> Iterator[str]:
+    """:func:`dumps_tsv` in chunks of lines."""
+    return in_chunks(_tsv_lines(alignment))
+
+
+def _tsv_lines(alignment: Alignment) -> Iterator[str]:
     rows = rows_of(alignment)
     spans = nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
     with_score = any(r.score is not None for r in rows)
-    lines = ["start\tend\ttext" + ("\tscore" if with_score else "")]
+    yield "start\tend\ttext" + ("\tscore" if with_score else "")
     for row, (start, end) in zip(rows, spans):
         fields = [str(start), str(end), one_line(row.text)]
         if with_score:
             fields.append("" if row.score is None else f"{row.score:.3f}")
-        lines.append("\t".join(fields))
-    return "".join(line + "\n" for line in lines)
+        yield "\t".join(fields)
 
 
 def _columns(header: list[str]) -> tuple[int, int, int, int | None]:
@@ -107,6 +116,9 @@ class TsvFormat(Format):
 
     def dumps(self, alignment: Alignment, **_: Any) -> str:
         return dumps_tsv(alignment)
+
+    def iter_dumps(self, alignment: Alignment, **_: Any) -> Iterator[str]:
+        return iter_tsv(alignment)
 
     def loads(self, text: str, **_: Any) -> Alignment:
         return loads_tsv(text)

@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from qalign.alignment import Alignment, Segment, Unit
+from qalign.formats.safetext import visible
 
 
 class Row(NamedTuple):
@@ -88,12 +89,26 @@ def tier_role(name: str) -> str:
     return ""
 
 
+def in_chunks(lines: Iterable[str], size: int = 4000) -> Iterator[str]:
+    """Lines (each without its newline) joined into chunks of ``size`` lines, each line
+    ending in a newline: how the word-list writers stream a long file."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) >= size:
+            yield "\n".join(batch) + "\n"
+            batch = []
+    if batch:
+        yield "\n".join(batch) + "\n"
+
+
 _SPACE = re.compile(r"\s+")
 
 
 def one_line(text: str, space: str = " ") -> str:
-    """``text`` with every run of whitespace (tabs, newlines) replaced by ``space``, stripped."""
-    return _SPACE.sub(space, text.strip())
+    """``text`` with every run of whitespace (tabs, newlines) replaced by ``space``, stripped,
+    and other control characters made visible (:func:`qalign.formats.safetext.visible`)."""
+    return visible(_SPACE.sub(space, text.strip()))
 
 
 def join_small_overlaps(rows: Iterable[Row], tolerance: float) -> list[Row]:

@@ -63,7 +63,7 @@ def test_escaping_and_control_characters():
     a = Alignment((Unit('<a & "b">', "ab", 0.1, 0.2), Unit("bell\x07", "bell", 0.2, 0.3)), duration=1.0)
     text = formats.dumps(a, "eaf")
     assert "&lt;a &amp; \"b\"&gt;" in text and "\x07" not in text
-    assert [v for *_, v in _tiers(text)["words"]] == ['<a & "b">', "bell"]
+    assert [v for *_, v in _tiers(text)["words"]] == ['<a & "b">', "bell\u2407"]  # made visible
 
 
 def test_media_option(tmp_path):
