@@ -4,15 +4,15 @@
   from :func:`suffix_of`). An item with utterances of several speakers writes one
   TextGrid holding every speaker's tiers, and for the other formats one file per
   speaker: ``OUTDIR/key.SPEAKER.EXT``.
-* Every file is written atomically (a temporary ``.NAME.XXXXXXXX.part`` beside it, then
-  a rename; :func:`qalign.atomic.write_atomic`).
+* Every file is written atomically (a temporary ``.NAME.qalign-HOST-PID.XXXXXXXX.part``
+  beside it, then a rename; :func:`qalign.atomic.write_atomic`).
 * After all outputs of an item are in place, a marker ``OUTDIR/.qalign/done/key.json``
   records them, the formats asked for and the item's report row. An item is finished
   when its marker exists, names the same formats and every output it lists exists.
   Killed between two outputs, the item has no marker and is redone: each output is
   replaced whole, so every file exists once and complete.
 * :func:`clean_stale_temps` removes the temporary files a killed run left behind
-  (only names of the exact form :func:`~qalign.atomic.write_atomic` creates).
+  (only names :func:`qalign.atomic.is_temp_name` recognises as ours).
 
 Both executors use these functions; nothing else decides what "finished" means.
 """
@@ -26,15 +26,12 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from qalign.atomic import write_atomic
+from qalign.atomic import is_temp_name, write_atomic
 
 logger = logging.getLogger("qalign")
 
 STATE_DIR = ".qalign"
 """Folder under OUTDIR with the per-item markers (``done/KEY.json``)."""
-
-# write_atomic's temporary names: "." + target name + "." + 8 random characters + ".part".
-_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part$")
 
 # Format ids without their own extension write the extension of their family.
 _SUFFIX_OVERRIDES = {"textgrid": ".TextGrid", "textgrid-short": ".TextGrid"}
@@ -160,7 +157,7 @@ def clean_stale_temps(outdir: str | Path) -> int:
         return 0
     for folder, _dirs, files in os.walk(root):
         for name in files:
-            if _TEMP.match(name):
+            if is_temp_name(name):
                 try:
                     os.unlink(os.path.join(folder, name))
                     removed += 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from qalign import formats
+from qalign.atomic import temp_name
 from qalign.corpus.items import CorpusItem
 from qalign.corpus.job import CorpusJob
 from qalign.corpus.runner import buckets, run_corpus
@@ -114,7 +115,7 @@ def test_rerun_skips_finished_and_overwrite_redoes(
 def test_stale_temporary_files_are_removed(small_corpus: Path, tmp_path: Path, even_engine) -> None:
     out = tmp_path / "out"
     (out / "spk1").mkdir(parents=True)
-    stale = out / "spk1" / ".a.json.k3j_9x2a.part"
+    stale = out / "spk1" / temp_name("a.json")  # a name our writer makes
     stale.write_text('{"half')
     mine = out / "spk1" / "notes.part"  # not a name our writer makes: left alone
     mine.write_text("keep")
