@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qalign.cli.common import configure_logging, cue_options, model_options, subtitle_options
+from qalign.cli.common import configure_logging, model_options, subtitle_options
 
 
 @click.command()
@@ -79,9 +79,7 @@ def batch(
     dtype: str,
     decoder: str,
     granularity: str,
-    max_chars: int | None,
-    max_lines: int | None,
-    max_duration: float | None,
+    cues: dict,
     overwrite: bool,
     executor: str,
     bucket_seconds: float,
@@ -116,7 +114,7 @@ def batch(
         engine_options=EngineOptions(model, device, dtype, decoder, granularity),
         language=resolve_language(language) if language else None,
         overwrite=overwrite,
-        cues=tuple(sorted(cue_options(max_chars, max_lines, max_duration).items())),
+        cues=tuple(sorted(cues.items())),
         bucket_seconds=bucket_seconds,
         bucket_items=bucket_items,
     )

@@ -172,3 +172,38 @@ def test_manifest_with_offsets(tmp_path: Path, even_engine, make_wav) -> None:
     assert formats.load(out / "long_00003000.json").units[0].start == pytest.approx(3.0)
     stages = {r["item"]: r["stage"] for r in _rows(out / "failures.csv")}
     assert stages == {"missing": "decode-audio", "list.jsonl:4": "discover"}
+
+
+def test_cli_wiring_formats_cues_and_exit_code(
+    small_corpus: Path, tmp_path: Path, even_engine, capsys
+) -> None:
+    from qalign.cli.main import main
+
+    out = tmp_path / "out"
+    rc = main(
+        ["batch", str(small_corpus), "-o", str(out), "-f", "srt", "-f", "ctm", "--max-chars", "12"]
+    )
+    err = capsys.readouterr().err
+    assert rc == 1  # two items failed
+    assert "qalign: batch: 4 done, 0 skipped, 2 failed, 1 words unaligned" in err
+    assert "failures.csv" in err
+    srt = (out / "spk2" / "c.srt").read_text()
+    text_lines = [x for x in srt.splitlines() if x and "-->" not in x and not x.isdigit()]
+    assert text_lines == ["six seven", "eight"]  # 12 columns at most
+    assert (out / "spk1" / "a.ctm").read_text().split()[0] == "a"  # file id: the audio's stem
+    assert main(["batch", str(small_corpus), "-o", str(tmp_path / "x"), "-f", "nope"]) == 2
+    assert (
+        main(
+            [
+                "batch",
+                str(small_corpus),
+                "-o",
+                str(tmp_path / "x"),
+                "-f",
+                "textgrid",
+                "-f",
+                "textgrid-short",
+            ]
+        )
+        == 2
+    )
