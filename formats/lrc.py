@@ -1,4 +1,4 @@
-"""LRC lyrics (``.lrc``): ``[mm:ss.xx]line``, and enhanced LRC with ``<mm:ss.xx>`` per word; writers only.
+"""LRC lyrics (``.lrc``): ``[mm:ss.xx]line``, and enhanced LRC with ``<mm:ss.xx>`` per word.
 
 Times are integer centiseconds rounded half up; minutes grow past 99. Lines are
 the lines of the cues from :mod:`qalign.formats.cues` with ``max_lines=1`` by
@@ -10,21 +10,37 @@ the last line.
 Enhanced (format ``lrc-enhanced``, or ``enhanced=True``): each unit is preceded by
 its start, ``[00:01.00]<00:01.00>Hello <00:01.50>world<00:02.10>``, and the
 line ends with the end of its last unit. Cues without units (read from a
-subtitle file) are written as plain lines. LRC has no escaping; line breaks
-inside a cue's text become spaces.
+subtitle file) are written as plain lines. LRC has no escaping: ``[`` and
+``<`` that a reader would take for a tag get an invisible word joiner
+(:mod:`qalign.formats.subtitle_text`); line breaks inside a line become spaces.
+
+Reader (both kinds): ID tags (``[ar:...]``, ``[offset:+250]``, which shifts
+every time earlier by that many ms) are read or skipped; a line may carry several
+time tags (``[00:12.00][01:30.00]chorus``); ``mm:ss``, ``mm:ss.x`` to
+``mm:ss.xxx`` and ``mm:ss:xx`` are accepted. Lines are sorted by time; each
+shows until the next timed line (an empty one clears the display), the last
+until its last word tag, else for ``last_line`` seconds (5). Word tags make
+timed units (a word lasts until the next tag), so enhanced LRC round-trips. A
+non-blank line without a tag raises ``ValueError`` naming the line.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from qalign.alignment import Alignment
+from qalign.alignment import Alignment, Segment, Source, Unit
 from qalign.formats.base import Format
-from qalign.formats.cues import timed_cues
+from qalign.formats.cues import alignment_from_cues, timed_cues
 from qalign.formats.registry import register
+from qalign.formats.subtitle_text import drop_joiners, neutral_lrc
 from qalign.formats.timing import nonzero_spans, to_ticks
 
 _TICK = 0.01
+_TIME = r"(\d+):(\d{1,2})(?:[.:](\d{1,3}))?"
+_LINE_TAG = re.compile(rf"^\s*\[{_TIME}\]")
+_WORD_TAG = re.compile(rf"<{_TIME}>")
+_ID_TAG = re.compile(r"^\s*\[([A-Za-z#][\w#-]*):([^\]]*)\]\s*$")
 
 
 def format_cs(cs: int) -> str:
@@ -43,25 +59,108 @@ def render(alignment: Alignment, enhanced: bool, clear_gap: float, options: dict
     out = []
     for k, (start, end, cue) in enumerate(timed):
         if not cue.units:
-            out.append(f"[{format_cs(start)}]{' '.join(cue.lines)}")
+            out.append(f"[{format_cs(start)}]{neutral_lrc(' '.join(cue.lines))}")
         else:
             line: list[str] = []
             line_start = -1
             for sep, unit in zip(cue.seps, cue.units):
                 s, e = next(unit_spans)
                 line_start = s if line_start < 0 else line_start
-                if sep == "\n":
-                    out.append(f"[{format_cs(line_start)}]{''.join(line)}")
-                    line, line_start, sep = [], s, ""
-                line.append(f"{sep}<{format_cs(s)}>{unit.text}" if enhanced else sep + unit.text)
+                if "\n" in sep:
+                    out.append(f"[{format_cs(line_start)}]{''.join(line).rstrip()}")
+                    line, line_start, sep = [], s, sep.rsplit("\n", 1)[1]
+                word = neutral_lrc(unit.text)
+                line.append(
+                    f"{neutral_lrc(sep)}<{format_cs(s)}>{word}"
+                    if enhanced
+                    else neutral_lrc(sep) + word
+                )
             if enhanced:
                 line.append(f"<{format_cs(e)}>")
-            out.append(f"[{format_cs(line_start)}]{''.join(line)}")
+            line.append(neutral_lrc(cue.tail.replace("\n", " ")))
+            out.append(f"[{format_cs(line_start)}]{''.join(line).rstrip()}")
         following = timed[k + 1][0] if k + 1 < len(timed) else None
         speech_end = to_ticks(cue.units[-1].end, _TICK) if cue.units else end
         if following is None or cue.stanza_end or following - min(end, speech_end) >= gap_ticks:
             out.append(f"[{format_cs(end)}]")
     return "\n".join(out) + "\n" if out else ""
+
+
+def _seconds(minutes: str, seconds: str, fraction: str | None) -> float:
+    if int(seconds) > 59:
+        raise ValueError(f"seconds {seconds} above 59")
+    frac = int(fraction) / 10 ** len(fraction) if fraction else 0.0
+    return int(minutes) * 60 + int(seconds) + frac
+
+
+def parse_lrc(text: str) -> list[tuple[float, str]]:
+    """``(seconds, raw text)`` per timed line, sorted by time (see the module docstring).
+
+    Raises:
+        ValueError: a non-blank line without a time or ID tag, or a bad time.
+    """
+    entries: list[tuple[float, str]] = []
+    offset = 0.0
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        tagged = _ID_TAG.match(line)
+        if tagged and not _LINE_TAG.match(line):
+            if tagged.group(1).lower() == "offset":
+                try:
+                    offset = int(tagged.group(2).strip()) / 1000
+                except ValueError:
+                    raise ValueError(f"line {number}: bad offset {tagged.group(2)!r}") from None
+            continue
+        times = []
+        rest = line
+        try:
+            while m := _LINE_TAG.match(rest):
+                times.append(_seconds(*m.groups()))
+                rest = rest[m.end() :]
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+        if not times:
+            raise ValueError(f"line {number}: no [mm:ss.xx] time tag: {line.strip()[:60]!r}")
+        entries.extend((t, rest) for t in times)
+    entries.sort(key=lambda e: e[0])
+    return [(max(0.0, round(t - offset, 6)), rest) for t, rest in entries]
+
+
+def load_lrc(text: str, last_line: float = 5.0) -> Alignment:
+    """An alignment from LRC text: lines as segments; word tags as timed units."""
+    entries = parse_lrc(text)
+    if not any(_WORD_TAG.search(rest) for _t, rest in entries):
+        cues = []
+        for k, (t, rest) in enumerate(entries):
+            end = entries[k + 1][0] if k + 1 < len(entries) else t + last_line
+            cues.append((t, end, drop_joiners(rest).strip()))
+        return alignment_from_cues(cues, "lrc")
+    units: list[Unit] = []
+    segments = []
+    for k, (t, rest) in enumerate(entries):
+        line_end = entries[k + 1][0] if k + 1 < len(entries) else None
+        tags = list(_WORD_TAG.finditer(rest))
+        words = []
+        for i, m in enumerate(tags):
+            stop = tags[i + 1].start() if i + 1 < len(tags) else len(rest)
+            words.append((_seconds(*m.groups()), drop_joiners(rest[m.end() : stop]).strip()))
+        first = len(units)
+        for i, (start, word) in enumerate(words):
+            if not word:
+                continue
+            end = words[i + 1][0] if i + 1 < len(words) else line_end
+            end = start + last_line if end is None else end
+            norm = "".join(ch for ch in word if ch.isalnum() or ch == "'").lower()
+            units.append(Unit(word, norm or word, start, max(start, end)))
+        plain = drop_joiners(_WORD_TAG.sub("", rest)).strip()
+        if not plain:
+            continue
+        end = units[-1].end if len(units) > first else (line_end if line_end is not None else t)
+        segments.append(Segment(plain, t, max(t, end), first, len(units)))
+    duration = max([s.end for s in segments] + [u.end for u in units], default=0.0)
+    return Alignment(tuple(units), tuple(segments), duration, source=Source("lrc"))
 
 
 @register
@@ -80,6 +179,9 @@ class LrcFormat(Format):
     ) -> str:
         return render(alignment, enhanced, clear_gap, options)
 
+    def loads(self, text: str, **_: Any) -> Alignment:
+        return load_lrc(text)
+
 
 @register
 class LrcEnhancedFormat(Format):
@@ -90,3 +192,6 @@ class LrcEnhancedFormat(Format):
     def dumps(self, alignment: Alignment, *, clear_gap: float = 1.0, **options: Any) -> str:
         options.pop("enhanced", None)
         return render(alignment, True, clear_gap, options)
+
+    def loads(self, text: str, **_: Any) -> Alignment:
+        return load_lrc(text)

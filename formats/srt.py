@@ -4,8 +4,11 @@ Writer: cues from :mod:`qalign.formats.cues` (keyword options ``max_chars``,
 ``max_lines``, ``max_duration``, ``min_duration`` and the other
 :class:`~qalign.formats.cues.CueOptions` fields); times in integer milliseconds
 rounded half up, never zero-length or overlapping; blocks numbered from 1; LF
-line ends. SubRip defines no escaping, so text is written as it is (players
-built on ffmpeg read ``<i>`` tags and ``{\\...}`` blocks as formatting).
+line ends. SubRip defines no escaping; text that readers would take as tags
+(``<i>``, ``{\\b1}``), a timing line or a cue number is neutralised with an
+invisible word joiner (:mod:`qalign.formats.subtitle_text`). With
+``highlight_words=True`` each cue becomes one cue per word state, the word
+being spoken in ``<font color="#ffff00">``.
 
 Reader, tolerant of what real files contain: a BOM; CRLF, LF or CR line ends;
 missing cue numbers; ``.`` or ``,`` before the fraction, which may have 0 to 3
@@ -28,6 +31,8 @@ from qalign.alignment import Alignment
 from qalign.formats.base import Format
 from qalign.formats.cues import Cue, alignment_from_cues, timed_cues
 from qalign.formats.registry import register
+from qalign.formats.subtitle_text import drop_joiners, neutral_srt
+from qalign.formats.timing import to_ms
 
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.](\d+))?"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s.*)?$")
@@ -47,26 +52,68 @@ def split_lines(text: str) -> list[str]:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+#: Private-use marks around the highlighted word until the writer turns them into tags.
+MARK_ON, MARK_OFF = "\ue000", "\ue001"
+_HIGHLIGHT_SRT = ('<font color="#ffff00">', "</font>")
+
+
 def cue_blocks(
     alignment: Alignment,
     fraction_sep: str,
     numbered: bool,
     payload: Callable[[Cue, int, int], str],
     options: dict[str, Any],
+    highlight: Callable[[str], str] | None = None,
 ) -> str:
     """Cue blocks shared by SRT and WebVTT: ``[number]``, times, payload, blank line.
 
     ``payload(cue, start_ms, end_ms)`` renders the text; its blank lines are dropped
-    because a blank line ends a cue in both formats.
+    because a blank line ends a cue in both formats. With ``highlight`` and
+    ``highlight_words=True`` in ``options``, a cue with units becomes one cue per
+    word state (:func:`word_states`), whose text ``highlight`` renders from the
+    marked text.
     """
     blocks = []
-    for number, (start, end, cue) in enumerate(timed_cues(alignment, 0.001, **options), 1):
-        text = "\n".join(line for line in payload(cue, start, end).split("\n") if line.strip())
+    entries: list[tuple[int, int, str]] = []
+    for start, end, cue in timed_cues(alignment, 0.001, **options):
+        if highlight is not None and options.get("highlight_words") and cue.units:
+            entries.extend((s, e, highlight(text)) for s, e, text in word_states(cue, start, end))
+        else:
+            entries.append((start, end, payload(cue, start, end)))
+    for number, (start, end, body) in enumerate(entries, 1):
+        text = "\n".join(line for line in body.split("\n") if line.strip())
         head = f"{number}\n" if numbered else ""
         blocks.append(
             f"{head}{format_ms(start, fraction_sep)} --> {format_ms(end, fraction_sep)}\n{text}\n"
         )
     return "\n".join(blocks)
+
+
+def word_states(cue: Cue, start: int, end: int) -> list[tuple[int, int, str]]:
+    """One ``(start_ms, end_ms, text)`` per unit of ``cue``: from the unit's start (the
+    cue's start for the first unit) to the next unit's start (the cue's end for the
+    last), the text with that unit between :data:`MARK_ON` and :data:`MARK_OFF`. A
+    unit whose state would last less than a millisecond shares the next state."""
+    n = len(cue.units)
+    bounds = [start] + [min(max(to_ms(u.start), start), end) for u in cue.units[1:]] + [end]
+    for k in range(1, n + 1):
+        bounds[k] = max(bounds[k], bounds[k - 1])
+    states = []
+    for k in range(n):
+        if bounds[k + 1] <= bounds[k]:
+            continue
+        parts = []
+        for i, (sep, unit) in enumerate(zip(cue.seps, cue.units)):
+            text = unit.text.replace(MARK_ON, "").replace(MARK_OFF, "")
+            parts.append(sep + (MARK_ON + text + MARK_OFF if i == k else text))
+        states.append((bounds[k], bounds[k + 1], "".join(parts) + cue.tail))
+    return states
+
+
+def _srt_highlight(text: str) -> str:
+    return (
+        neutral_srt(text).replace(MARK_ON, _HIGHLIGHT_SRT[0]).replace(MARK_OFF, _HIGHLIGHT_SRT[1])
+    )
 
 
 def _seconds(hours: str | None, minutes: str, seconds: str, fraction: str | None) -> float:
@@ -85,7 +132,7 @@ def _timing(line: str) -> tuple[float, float] | None:
 
 
 def clean_srt_text(lines: list[str]) -> str:
-    text = "\n".join(_TAGS.sub("", line).strip() for line in lines)
+    text = "\n".join(drop_joiners(_TAGS.sub("", line)).strip() for line in lines)
     return "\n".join(line for line in text.split("\n") if line)
 
 
@@ -136,7 +183,9 @@ class SrtFormat(Format):
     description = "SubRip subtitles (cues built from words; millisecond times)"
 
     def dumps(self, alignment: Alignment, **options: Any) -> str:
-        return cue_blocks(alignment, ",", True, lambda cue, _s, _e: cue.text, options)
+        return cue_blocks(
+            alignment, ",", True, lambda cue, _s, _e: neutral_srt(cue.text), options, _srt_highlight
+        )
 
     def loads(self, text: str, **_: Any) -> Alignment:
         return alignment_from_cues(parse_srt(text), "srt")

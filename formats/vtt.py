@@ -5,7 +5,9 @@ without cue numbers; ``&``, ``<`` and ``>`` in text become ``&amp;``, ``&lt;``,
 ``&gt;``. With ``word_timestamps=True`` each unit after a cue's first carries
 its start as a karaoke timestamp, ``<00:00:01.200><c>word</c>``; a timestamp
 that would not fall strictly inside the cue, after the previous one, is left out
-(the specification requires that order).
+(the specification requires that order). Word timestamps are on by default
+with ``cues="lines"`` (lyrics). With ``highlight_words=True`` each cue becomes
+one cue per word state, the word being spoken in ``<u>``.
 
 Reader, after https://www.w3.org/TR/webvtt1/#file-parsing: the file must start
 with ``WEBVTT`` (after an optional BOM) followed by the end of the line, a space
@@ -30,7 +32,8 @@ from qalign.alignment import Alignment
 from qalign.formats.base import Format
 from qalign.formats.cues import Cue, alignment_from_cues
 from qalign.formats.registry import register
-from qalign.formats.srt import cue_blocks, format_ms, split_lines
+from qalign.formats.srt import MARK_OFF, MARK_ON, cue_blocks, format_ms, split_lines
+from qalign.formats.subtitle_text import visible_controls
 from qalign.formats.timing import to_ms
 
 _TIME = r"(\d+):(\d{2})(?::(\d{2}))?\.(\d{3})"
@@ -42,8 +45,13 @@ _TAG = re.compile(r"<[^<>\n]*>")
 
 
 def escape(text: str) -> str:
-    """Cue text with ``&``, ``<`` and ``>`` as character references."""
+    """Cue text with ``&``, ``<`` and ``>`` as character references, controls visible."""
+    text = visible_controls(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _highlight(text: str) -> str:
+    return escape(text).replace(MARK_ON, "<u>").replace(MARK_OFF, "</u>")
 
 
 def _payload(cue: Cue, start: int, end: int, word_timestamps: bool) -> str:
@@ -54,11 +62,11 @@ def _payload(cue: Cue, start: int, end: int, word_timestamps: bool) -> str:
     for k, (sep, unit) in enumerate(zip(cue.seps, cue.units)):
         at = to_ms(unit.start)
         if k and last < at < end:
-            parts.append(f"{sep}<{format_ms(at, '.')}><c>{escape(unit.text)}</c>")
+            parts.append(f"{escape(sep)}<{format_ms(at, '.')}><c>{escape(unit.text)}</c>")
             last = at
         else:
-            parts.append(sep + escape(unit.text))
-    return "".join(parts)
+            parts.append(escape(sep + unit.text))
+    return "".join(parts) + escape(cue.tail)
 
 
 def _seconds(first: str, second: str, third: str | None, millis: str) -> float:
@@ -142,11 +150,16 @@ class VttFormat(Format):
     extensions = (".vtt",)
     description = "WebVTT subtitles (cues built from words; optional word timestamps)"
 
-    def dumps(self, alignment: Alignment, *, word_timestamps: bool = False, **options: Any) -> str:
-        def payload(cue: Cue, start: int, end: int) -> str:
-            return _payload(cue, start, end, word_timestamps)
+    def dumps(
+        self, alignment: Alignment, *, word_timestamps: bool | None = None, **options: Any
+    ) -> str:
+        if word_timestamps is None:  # lyrics and scripts: time each word inside its line
+            word_timestamps = options.get("cues") == "lines" or options.get("preset") == "karaoke"
 
-        body = cue_blocks(alignment, ".", False, payload, options)
+        def payload(cue: Cue, start: int, end: int) -> str:
+            return _payload(cue, start, end, bool(word_timestamps))
+
+        body = cue_blocks(alignment, ".", False, payload, options, _highlight)
         return "WEBVTT\n\n" + body
 
     def loads(self, text: str, **_: Any) -> Alignment:

@@ -1,0 +1,49 @@
+"""What each subtitle writer does to cue text so that no reader reads it as markup.
+
+Text is kept: a character a reader would interpret is followed (or preceded) by
+U+2060 WORD JOINER, which is invisible and has no width, and our own readers
+drop it again. Per family:
+
+* all: C0 control characters (but line feed and tab) and DEL become their
+  visible Control Pictures (``␀``, ``␛``...), C1 controls U+FFFD; a tab is a space;
+* SubRip: ``<`` before a tag-like word (``<i>``, ``</font``), ``{`` before a
+  backslash (``{\\b1}``), the arrow ``-->`` of a timing line, and a line that is
+  only a number (a cue number);
+* WebVTT: ``&``, ``<`` and ``>`` as character references (this also breaks ``-->``);
+* ASS: see :func:`qalign.formats.ass.escape` (braces, backslashes);
+* LRC: ``[`` and ``<`` before a digit (a time tag) and ``[`` before a word and a
+  colon (an ID tag such as ``[ar:``).
+"""
+
+from __future__ import annotations
+
+import re
+
+JOINER = "\u2060"
+_C0 = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x0A, 0x09)}
+_CONTROLS = {**_C0, 0x7F: "\u2421", 0x09: " ", **{c: "\ufffd" for c in range(0x80, 0xA0)}}
+_SRT_TAG = re.compile(r"<(?=/?[A-Za-z])|\{(?=\\)")
+_SRT_NUMBER = re.compile(r"^(\s*\d+\s*)$", re.MULTILINE)
+_LRC_TAG = re.compile(r"[\[<](?=\s*\d)|\[(?=[^\]:\s]*:)")
+
+
+def visible_controls(text: str) -> str:
+    """Control characters as visible symbols; line feeds kept, tabs as spaces."""
+    return text.translate(_CONTROLS)
+
+
+def neutral_srt(text: str) -> str:
+    """SubRip cue text no reader takes as tags, a timing line or a cue number."""
+    text = _SRT_TAG.sub(lambda m: m.group(0) + JOINER, visible_controls(text))
+    text = text.replace("-->", "--" + JOINER + ">")
+    return _SRT_NUMBER.sub(lambda m: JOINER + m.group(1), text)
+
+
+def neutral_lrc(text: str) -> str:
+    """LRC text in which no reader finds a time or ID tag."""
+    return _LRC_TAG.sub(lambda m: m.group(0) + JOINER, visible_controls(text))
+
+
+def drop_joiners(text: str) -> str:
+    """Text as written before neutralising (our readers call this)."""
+    return text.replace(JOINER, "")
