@@ -174,6 +174,13 @@ class AssFormat(Format):
     description = "Advanced SubStation Alpha subtitles (karaoke=True for \\k word timing)"
 
     def dumps(self, alignment: Alignment, *, karaoke: bool = False, **options: Any) -> str:
+        document = options.pop("document", None)
+        if (
+            document is not None
+            and document.family == "ass"
+            and not (karaoke or options.get("karaoke_tag"))
+        ):
+            return document.render(alignment, **options)
         return render(alignment, karaoke or bool(options.get("karaoke_tag")), options)
 
     def loads(self, text: str, **_: Any) -> Alignment:
@@ -198,6 +205,7 @@ class AssKaraokeFormat(Format):
 
     def dumps(self, alignment: Alignment, **options: Any) -> str:
         options.pop("karaoke", None)
+        options.pop("document", None)
         return render(alignment, True, options)
 
     def loads(self, text: str, **_: Any) -> Alignment:

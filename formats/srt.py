@@ -143,8 +143,14 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
         ValueError: a block has no timing line, or a timing line is out of range;
             the message gives the line number.
     """
+    return [(start, end, body) for _line, start, end, body in srt_blocks(text)]
+
+
+def srt_blocks(text: str) -> list[tuple[int, float, float, str]]:
+    """``(timing line index from 0, start, end, text)`` per cue, in file order
+    (:func:`parse_srt` with the line of each timing)."""
     lines = split_lines(text)
-    cues: list[tuple[float, float, str]] = []
+    cues: list[tuple[int, float, float, str]] = []
     pos = 0
     while pos < len(lines):
         line = lines[pos]
@@ -164,6 +170,7 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
             raise ValueError(
                 f"line {pos + 1}: expected a cue number or timing line, got {lines[pos].strip()[:60]!r}"
             )
+        timing_at = pos
         pos += 1
         body: list[str] = []
         while pos < len(lines) and lines[pos].strip() and not _TIMING.match(lines[pos]):
@@ -172,7 +179,7 @@ def parse_srt(text: str) -> list[tuple[float, float, str]]:
         if pos < len(lines) and _TIMING.match(lines[pos]) and body and body[-1].strip().isdigit():
             body.pop()  # the next cue's number, with no blank line before it
             pos -= 1
-        cues.append((times[0], times[1], clean_srt_text(body)))
+        cues.append((timing_at, times[0], times[1], clean_srt_text(body)))
     return cues
 
 
@@ -183,6 +190,9 @@ class SrtFormat(Format):
     description = "SubRip subtitles (cues built from words; millisecond times)"
 
     def dumps(self, alignment: Alignment, **options: Any) -> str:
+        document = options.pop("document", None)
+        if document is not None and document.family == "srt":
+            return document.render(alignment, **options)
         return cue_blocks(
             alignment, ",", True, lambda cue, _s, _e: neutral_srt(cue.text), options, _srt_highlight
         )

@@ -106,6 +106,12 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
         ValueError: no ``WEBVTT`` signature, a cue timing inside the header, a
             malformed timing, or text without a timing line after the first cue.
     """
+    return [(start, end, body) for _line, start, end, body in vtt_blocks(text)]
+
+
+def vtt_blocks(text: str) -> list[tuple[int, float, float, str]]:
+    """``(timing line index from 0, start, end, text)`` per cue, in file order
+    (:func:`parse_vtt` with the line of each timing)."""
     lines = [line.replace("\0", "\ufffd") for line in split_lines(text)]
     if not _SIGNATURE.match(lines[0]):
         raise ValueError(f"line 1: missing the 'WEBVTT' signature (got {lines[0][:40]!r})")
@@ -116,7 +122,7 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
                 f"line {pos + 1}: cue timing inside the header; a blank line must follow it"
             )
         pos += 1
-    cues: list[tuple[float, float, str]] = []
+    cues: list[tuple[int, float, float, str]] = []
     while pos < len(lines):
         line = lines[pos]
         if not line.strip():
@@ -140,7 +146,7 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
         while pos < len(lines) and lines[pos].strip() and "-->" not in lines[pos]:
             body.append(lines[pos])
             pos += 1
-        cues.append((start, end, clean_vtt_text(body)))
+        cues.append((timing_at, start, end, clean_vtt_text(body)))
     return cues
 
 
@@ -153,6 +159,9 @@ class VttFormat(Format):
     def dumps(
         self, alignment: Alignment, *, word_timestamps: bool | None = None, **options: Any
     ) -> str:
+        document = options.pop("document", None)
+        if document is not None and document.family == "vtt":
+            return document.render(alignment, **options)
         if word_timestamps is None:  # lyrics and scripts: time each word inside its line
             word_timestamps = options.get("cues") == "lines" or options.get("preset") == "karaoke"
 
