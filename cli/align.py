@@ -8,10 +8,12 @@ from typing import Any
 import click
 
 from qalign.cli.common import (
+    apply_cue_structure,
     configure_logging,
     model_options,
     output_options,
     plan_outputs,
+    read_transcript_or_subtitles,
     write_outputs,
 )
 
@@ -47,6 +49,14 @@ from qalign.cli.common import (
 @click.option(
     "--embed-audio", is_flag=True, help="HTML review page: put the audio in the page, not a link to it."
 )
+@click.option(
+    "--hints",
+    type=click.FloatRange(min=0),
+    is_flag=False,
+    flag_value=10.0,
+    help="Subtitle transcript: its times are loose hints; a cue re-timed further than this "
+    "many seconds (10 when no value is given) keeps its old times.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
 def align(
     audio: str,
@@ -63,9 +73,11 @@ def align(
     granularity: str,
     phones: str,
     embed_audio: bool,
+    hints: float | None,
     quiet: bool,
 ) -> None:
-    """Align TRANSCRIPT (a UTF-8 text file, or - for stdin) to AUDIO.
+    """Align TRANSCRIPT (a UTF-8 text file, - for stdin, or an SRT/WebVTT/ASS file to
+    re-time) to AUDIO (any audio or video file).
 
     Writes one file per -o (format from the extension or --format); with no
     -o, the JSON goes to stdout.
@@ -80,7 +92,7 @@ def align(
 
     # Everything that can be checked is checked before the audio is decoded or a model loads.
     plan = plan_outputs(outputs, out_format, cues)
-    text = read_transcript(transcript)
+    document, text = read_transcript_or_subtitles(transcript, read_transcript)
     lang = resolve_language(language) if language else guess_language(text)
     if phones == "sphinx":
         from qalign.aligner.sphinx import require_pocketsphinx
@@ -104,8 +116,5 @@ def align(
         from qalign.aligner.sphinx import add_sphinx_phones
 
         result = add_sphinx_phones(result, samples)
-    if cues.get("cues") == "lines" or cues.get("preset") == "karaoke":
-        from qalign.formats.transcript_lines import line_segments
-
-        result = line_segments(result, text)
+    result, plan = apply_cue_structure(result, text, document, plan, hints)
     write_outputs(result, plan, audio, {"samples": samples, "embed_audio": embed_audio})

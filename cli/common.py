@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -195,6 +196,37 @@ def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def read_transcript_or_subtitles(path: str, read_text: Callable[[str], str]) -> tuple[Any, str]:
+    """``(document, transcript text)``: a subtitle file (``.srt``, ``.vtt``, ``.ass``,
+    ``.ssa``) is read keeping its cues (document), anything else with ``read_text``
+    (document ``None``)."""
+    from qalign.formats.subtitle_transcript import is_subtitle_path, read_subtitle_document
+
+    if path != "-" and is_subtitle_path(path):
+        document = read_subtitle_document(path)
+        return document, document.transcript
+    return None, read_text(path)
+
+
+def apply_cue_structure(
+    result: Alignment, text: str, document: Any, plan: OutputPlan, hints: float | None
+) -> tuple[Alignment, OutputPlan]:
+    """Give ``result`` the cue structure the user asked for: the cues of a subtitle
+    transcript (re-timed; subtitle outputs of its own format keep its text and
+    markup), or one segment per transcript line with ``--cues lines``."""
+    if document is not None:
+        from qalign.formats.subtitle_transcript import retime
+
+        result = retime(document, result, hints).alignment
+        cues = {**plan.cues, "cues": "lines", "document": document}
+        return result, dataclasses.replace(plan, cues=cues)
+    if plan.cues.get("cues") == "lines" or plan.cues.get("preset") == "karaoke":
+        from qalign.formats.transcript_lines import line_segments
+
+        return line_segments(result, text), plan
+    return result, plan
+
+
 def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--device``, ``--dtype`` and the aligner's ``--decoder``."""
     decorators = [
@@ -317,7 +349,9 @@ def check_output_path(path: str, *, creates_folder: bool = False) -> None:
     remove_stale(folder)
 
 
-def plan_outputs(outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]) -> OutputPlan:
+def plan_outputs(
+    outputs: Sequence[str], out_format: str | None, cues: dict[str, Any]
+) -> OutputPlan:
     """Check formats, names and folders of the outputs now, so that nothing fails after
     the work. ``-`` is standard output.
 
