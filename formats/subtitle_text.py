@@ -4,8 +4,9 @@ Text is kept: a character a reader would interpret is followed (or preceded) by
 U+2060 WORD JOINER, which is invisible and has no width, and our own readers
 drop it again. Per family:
 
-* all: C0 control characters (but line feed and tab) and DEL become their
-  visible Control Pictures (``␀``, ``␛``...), C1 controls U+FFFD; a tab is a space;
+* all: control characters become visible stand-ins
+  (:func:`qalign.formats.safetext.visible`: ``␀``, ``␛``, U+FFFD...); a carriage
+  return is a line break, a tab a space;
 * SubRip: ``<`` before a tag-like word (``<i>``, ``</font``), ``{`` before a
   backslash (``{\\b1}``), the arrow ``-->`` of a timing line, and a line that is
   only a number (a cue number);
@@ -19,17 +20,17 @@ from __future__ import annotations
 
 import re
 
+from qalign.formats.safetext import visible
+
 JOINER = "\u2060"
-_C0 = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x0A, 0x09)}
-_CONTROLS = {**_C0, 0x7F: "\u2421", 0x09: " ", **{c: "\ufffd" for c in range(0x80, 0xA0)}}
 _SRT_TAG = re.compile(r"<(?=/?[A-Za-z])|\{(?=\\)")
 _SRT_NUMBER = re.compile(r"^(\s*\d+\s*)$", re.MULTILINE)
 _LRC_TAG = re.compile(r"[\[<](?=\s*\d)|\[(?=[^\]:\s]*:)")
 
 
 def visible_controls(text: str) -> str:
-    """Control characters as visible symbols; line feeds kept, tabs as spaces."""
-    return text.translate(_CONTROLS)
+    """Control characters as visible symbols; line ends as line feeds, tabs as spaces."""
+    return visible(text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " "))
 
 
 def neutral_srt(text: str) -> str:
