@@ -91,6 +91,9 @@ def _register_commands() -> None:
     from qalign.cli import batch
 
     cli.add_command(batch.batch)
+    from qalign.cli import split
+
+    cli.add_command(split.split)
 
 
 _register_commands()
