@@ -8,8 +8,9 @@ drop it again. Per family:
   (:func:`qalign.formats.safetext.visible`: ``␀``, ``␛``, U+FFFD...); a carriage
   return is a line break, a tab a space;
 * SubRip: ``<`` before a tag-like word (``<i>``, ``</font``), ``{`` before a
-  backslash (``{\\b1}``), the arrow ``-->`` of a timing line, and a line that is
-  only a number (a cue number);
+  backslash (``{\\b1}``), the arrow ``-->`` and every ``HH:MM:SS,mmm`` time of a
+  timing line (lenient readers need no arrow), and a line that is only a number
+  (a cue number);
 * WebVTT: ``&``, ``<`` and ``>`` as character references (this also breaks ``-->``);
 * ASS: see :func:`qalign.formats.ass.escape` (braces, backslashes);
 * LRC: ``[`` and ``<`` before a digit (a time tag) and ``[`` before a word and a
@@ -25,6 +26,7 @@ from qalign.formats.safetext import visible
 JOINER = "\u2060"
 _SRT_TAG = re.compile(r"<(?=/?[A-Za-z])|\{(?=\\)")
 _SRT_NUMBER = re.compile(r"^(\s*\d+\s*)$", re.MULTILINE)
+_SRT_TIME = re.compile(r"(\d+:)(?=\d{1,2}:\d{1,2}[,.]\d)")
 _LRC_TAG = re.compile(r"[\[<](?=\s*\d)|\[(?=[^\]:\s]*:)")
 
 
@@ -37,6 +39,7 @@ def neutral_srt(text: str) -> str:
     """SubRip cue text no reader takes as tags, a timing line or a cue number."""
     text = _SRT_TAG.sub(lambda m: m.group(0) + JOINER, visible_controls(text))
     text = text.replace("-->", "--" + JOINER + ">")
+    text = _SRT_TIME.sub(lambda m: m.group(1) + JOINER, text)
     return _SRT_NUMBER.sub(lambda m: JOINER + m.group(1), text)
 
 
