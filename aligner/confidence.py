@@ -1,0 +1,159 @@
+"""Word confidence: what an engine measured about each placed word -> a score in [0, 1].
+
+The score is meant to rank placement errors: a word placed more than 100 ms from where it
+was spoken (or not spoken at all) should score lower than a word placed within 20 ms.
+``benchmarks/confidence.py`` measures how well it does (ROC AUC) on real speech with
+reference timings and on transcripts that do not match the audio.
+
+Two logistic stages, with weights fitted once on synthetic speech (espeak-ng, exact times,
+with inserted, deleted and substituted text; see the benchmark) and frozen here:
+
+1. **Own evidence** (:class:`WordEvidence`): how much worse the word's forced path fits its
+   frames than a free phone loop does (``fit``), the engine's own posterior, the share of
+   the word's phones a free phone recogniser also hears there (``agreement``), and how far
+   its length per phone is from the median of its neighbours' (slow or fast).
+2. **Context**: the word's own score and the lowest own score one and two words around it.
+   Errors come in runs (a word the engine could not place drags its neighbours off), so a
+   word next to an unplaced word (own score 0) scores lower.
+
+Statuses: a placed word scoring below :data:`UNCERTAIN_BELOW` is ``uncertain``; a word the
+engine could not place is ``unaligned`` (that is the engine's and the long-form layer's
+decision, not a threshold on this score).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Placed words scoring below this are ``uncertain``. On the real-speech benchmark (held out
+#: from the fit) it flags about 1 in 13 words placed within 20 ms and most words more than
+#: 100 ms off; see the README ("Confidence").
+UNCERTAIN_BELOW = 0.5
+
+#: Frames per phone assumed when a window has too few placed words for its own median.
+_PRIOR_FRAMES_PER_PHONE = 7.75  # the median of both benchmark sets
+_MIN_WORDS_FOR_MEDIAN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class WordEvidence:
+    """What an engine measured about one placed word.
+
+    Attributes:
+        frames: the word's length in 10 ms frames (at least 1).
+        phones: phones in the pronunciation it was placed with (at least 1).
+        fit: mean per-frame acoustic score of the forced path minus that of a free phone
+            loop over the same frames, in pocketsphinx log units (base 1.0001, after its
+            scaling); 0 or above: as good as anything the phone loop found. Clipped to
+            [-150, 20].
+        posterior: the engine's own word posterior in [0, 1] (1 when it gives none).
+        agreement: share (0..1) of the pronunciation's phones that a free phone
+            recogniser also found inside the word's span, in order.
+    """
+
+    frames: int
+    phones: int
+    fit: float
+    posterior: float = 1.0
+    agreement: float = 1.0
+
+
+@dataclass(frozen=True)
+class ConfidenceModel:
+    """Frozen weights of the two stages.
+
+    Attributes:
+        own: bias, then weights of fit/50, posterior, agreement, slow, fast (``slow`` and
+            ``fast`` are the positive and negative parts of the log ratio of the word's
+            frames per phone to the window's median).
+        context: bias, then weights of the own score, the lowest own score of the words
+            one away and the lowest of those up to two away.
+    """
+
+    own: tuple[float, float, float, float, float, float]
+    context: tuple[float, float, float, float]
+
+
+#: Fitted on the synthetic set of ``benchmarks/confidence.py`` (pocketsphinx engine).
+SPHINX_MODEL = ConfidenceModel(
+    own=(1.05, 2.159, 2.251, 2.554, -4.191, -1.002),
+    context=(-4.437, 5.954, 1.374, 0.77),
+)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
+
+
+def own_scores(
+    evidence: Sequence[WordEvidence | None], model: ConfidenceModel = SPHINX_MODEL
+) -> list[float]:
+    """Stage 1 for a run of consecutive words; an unplaced word (``None``) scores 0."""
+    rates = [e.frames / max(1, e.phones) for e in evidence if e is not None]
+    typical = _median(rates) if len(rates) >= _MIN_WORDS_FOR_MEDIAN else _PRIOR_FRAMES_PER_PHONE
+    b, w_fit, w_post, w_agree, w_slow, w_fast = model.own
+    out = []
+    for e in evidence:
+        if e is None:
+            out.append(0.0)
+            continue
+        fit = max(-150.0, min(20.0, e.fit))
+        rate = math.log(max(1, e.frames) / max(1, e.phones) / typical)
+        z = (
+            b
+            + w_fit * fit / 50.0
+            + w_post * e.posterior
+            + w_agree * e.agreement
+            + w_slow * max(0.0, rate)
+            + w_fast * max(0.0, -rate)
+        )
+        out.append(_sigmoid(z))
+    return out
+
+
+def word_scores(
+    evidence: Sequence[WordEvidence | None], model: ConfidenceModel = SPHINX_MODEL
+) -> list[float | None]:
+    """Scores in [0, 1] for a run of consecutive words (``None`` in, ``None`` out).
+
+    The run should be the words of one decoding pass in transcript order, placed or not,
+    so that the context stage sees which neighbours could not be placed.
+    """
+    own = own_scores(evidence, model)
+    b, w_own, w_one, w_two = model.context
+    n = len(own)
+    out: list[float | None] = []
+    for i, e in enumerate(evidence):
+        if e is None:
+            out.append(None)
+            continue
+        one = min((own[j] for j in (i - 1, i + 1) if 0 <= j < n), default=1.0)
+        two = min((own[j] for j in range(i - 2, i + 3) if j != i and 0 <= j < n), default=1.0)
+        out.append(_sigmoid(b + w_own * own[i] + w_one * one + w_two * two))
+    return out
+
+
+def status_of(score: float | None) -> str:
+    """``uncertain`` below :data:`UNCERTAIN_BELOW`, else ``aligned`` (no score: ``aligned``)."""
+    return "uncertain" if score is not None and score < UNCERTAIN_BELOW else "aligned"
+
+
+def phone_agreement(expected: Sequence[str], heard: Sequence[str]) -> float:
+    """Share of ``expected`` phones found in ``heard`` in order (longest common subsequence)."""
+    if not expected:
+        return 1.0
+    previous = [0] * (len(heard) + 1)
+    for a in expected:
+        row = [0]
+        for j, b in enumerate(heard):
+            row.append(previous[j] + 1 if a == b else max(previous[j + 1], row[j]))
+        previous = row
+    return previous[-1] / len(expected)
