@@ -189,6 +189,11 @@ def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
         cues = cue_options(**{name: kwargs.pop(name) for name in names})
         CueOptions.from_options(cues)  # fail before any work
+        for name in ("ass_primary", "ass_secondary"):
+            if name in cues:
+                from qalign.formats.ass import parse_colour
+
+                parse_colour(cues[name])
         return command(*args, cues=cues, **kwargs)
 
     for _name, decorate in reversed(_SUBTITLE_OPTIONS):

@@ -61,3 +61,36 @@ def test_align_cues_lines_makes_one_cue_per_transcript_line(tmp_path):
     assert rc == 0
     blocks = out.read_text().strip().split("\n\n")
     assert [b.split("\n", 2)[2] for b in blocks] == text.split("\n")
+
+
+def test_convert_karaoke_highlight_and_style_options(tmp_path):
+    ass = tmp_path / "k.ass"
+    assert main(["convert", str(SAMPLE_JSON), str(ass), "--karaoke", "kf", "--ass-font", "DejaVu Sans",
+                 "--ass-primary", "#00FF00"]) == 0  # fmt: skip
+    text = ass.read_text()
+    assert "{\\kf" in text and "Style: Default,DejaVu Sans,72,&H0000FF00," in text
+    srt = tmp_path / "h.srt"
+    assert main(["convert", str(SAMPLE_JSON), str(srt), "--highlight-words"]) == 0
+    words = len(json.loads(SAMPLE_JSON.read_text())["words"])
+    assert srt.read_text().count("-->") == words
+    assert srt.read_text().count('<font color="#ffff00">') == words
+    vtt = tmp_path / "w.vtt"
+    assert main(["convert", str(SAMPLE_JSON), str(vtt), "--word-timestamps", "--fps", "25"]) == 0
+    assert "<c>" in vtt.read_text()
+
+
+def test_bad_colour_fails_before_work(tmp_path, capsys):
+    out = tmp_path / "x.ass"
+    assert main(["convert", str(SAMPLE_JSON), str(out), "--ass-primary", "blue"]) == 2
+    assert "colour" in capsys.readouterr().err and not out.exists()
+
+
+def test_convert_reads_ass_lrc_and_ssa(tmp_path):
+    ass = tmp_path / "k.ass"
+    assert main(["convert", str(SAMPLE_JSON), str(ass), "--format", "ass-karaoke"]) == 0
+    lrc = tmp_path / "k.lrc"
+    assert main(["convert", str(ass), str(lrc), "--format", "lrc-enhanced"]) == 0
+    back = tmp_path / "back.json"
+    assert main(["convert", str(lrc), str(back)]) == 0
+    words = [w["text"] for w in json.loads(back.read_text())["words"]]
+    assert words == [w["text"] for w in json.loads(SAMPLE_JSON.read_text())["words"]]

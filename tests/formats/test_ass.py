@@ -144,3 +144,38 @@ def test_alignment_without_units_writes_plain_karaoke_lines():
     assert _dialogues(formats.dumps(a, "ass-karaoke")) == [
         ("0:00:00.00", "0:00:01.00", "no \\{units\\}")
     ]
+
+
+@pytest.mark.parametrize("tag", ["k", "kf", "ko"])
+def test_karaoke_tags_sum_to_each_cue_and_read_back_as_units(sample, tag):
+    from qalign.formats.cues import timed_cues
+
+    text = formats.dumps(sample, "ass", karaoke_tag=tag)
+    lines = [ln for ln in text.splitlines() if ln.startswith("Dialogue")]
+    for line, (start, end, _cue) in zip(lines, timed_cues(sample, 0.01), strict=True):
+        ks = re.findall(rf"\{{\\{tag}(\d+)\}}", line)
+        assert ks and sum(map(int, ks)) == end - start
+    back = formats.loads(text, "ass")
+    assert [u.text for u in back.units] == [u.text for u in sample.units]
+    for ours, theirs in zip(back.units, sample.units):
+        assert abs(ours.start - theirs.start) <= 0.0051
+
+
+def test_style_options_and_bad_colours():
+    from qalign.alignment import Alignment, Unit
+    from qalign.errors import ValidationError
+
+    a = Alignment((Unit("Hi", "hi", 0.1, 0.5),), duration=1.0)
+    text = formats.dumps(a, "ass", ass_font="Noto Sans", ass_size=40, ass_primary="#102030",
+                         ass_secondary="&H80FFFFFF")  # fmt: skip
+    assert "Style: Default,Noto Sans,40,&H00302010,&H80FFFFFF," in text
+    with pytest.raises(ValidationError, match="colour"):
+        formats.dumps(a, "ass", ass_primary="red")
+
+
+def test_ssa_and_ass_readers_remove_overrides_and_undo_our_escapes(sample):
+    back = formats.loads(formats.dumps(sample, "ass"), "ass")
+    assert [s.text.replace("\n", " ") for s in back.segments][:2] == [
+        "Hello, world!",
+        "Is 3 < 4 & {x} a C:\\path?",
+    ]

@@ -190,3 +190,30 @@ def test_cli_broken_file_exits_2_without_output(fixtures_dir, tmp_path, capsys):
     assert not dst.exists()
     err = capsys.readouterr().err
     assert "missing_timeframe.srt" in err and "line 6" in err
+
+
+@pytest.mark.parametrize("name", _subtitle_files(".ass", ".ssa"))
+def test_ass_and_ssa_files_read_as_pysubs2_reads_them(fixtures_dir, name):
+    path = fixtures_dir / name
+    alignment = formats.load(path)
+    ours = [(round(s.start * 1000), round(s.end * 1000), s.text) for s in alignment.segments]
+    for fmt in ("srt", "vtt", "ass", "lrc", "json"):
+        formats.dumps(alignment, fmt)
+    pysubs2 = pytest.importorskip("pysubs2")
+    try:
+        theirs = pysubs2.load(str(path))
+    except Exception:  # noqa: BLE001 - pysubs2 refuses some valid v4+ colours in SSA files
+        return
+    events = sorted(
+        (
+            (e.start, e.end, e.plaintext.strip())
+            for e in theirs
+            if not e.is_comment and e.plaintext.strip()
+        ),
+        key=lambda e: e[0],
+    )
+    starts = [e[0] for e in events]
+    if len(set(starts)) == len(starts):  # no simultaneous events (we merge those into one cue)
+        assert ours == events
+    else:
+        assert {s for s, _e, _t in ours} == set(starts)

@@ -102,3 +102,50 @@ def test_multi_line_cues_become_separate_lyric_lines():
         (100, "three"),
         (150, "four"),
     ]
+
+
+def test_lrc_reader_reads_tags_offsets_and_repeated_lines():
+    text = (
+        "[ar:Someone]\n[ti:Song]\n[offset:+500]\n"
+        "[00:12.00][01:30.50]Chorus line\n"
+        "[00:05.1]First line\n"
+        "[00:08:25]\n"
+        "[00:09]Second line\n"
+    )
+    a = formats.loads(text, "lrc")
+    assert [(s.start, s.end, s.text) for s in a.segments] == [
+        (pytest.approx(4.6), pytest.approx(7.75), "First line"),
+        (pytest.approx(8.5), pytest.approx(11.5), "Second line"),
+        (pytest.approx(11.5), pytest.approx(90.0), "Chorus line"),
+        (pytest.approx(90.0), pytest.approx(95.0), "Chorus line"),
+    ]
+
+
+def test_enhanced_lrc_round_trips_word_starts(sample):
+    text = formats.dumps(sample, "lrc-enhanced")
+    back = formats.loads(text, "lrc")
+    assert [u.text for u in back.units] == [u.text for u in sample.units]
+    assert [round(u.start, 2) for u in back.units] == [
+        round(u.start + 1e-9, 2) for u in sample.units
+    ]
+    assert formats.dumps(back, "lrc-enhanced") == text
+
+
+def test_lrc_line_without_a_tag_is_refused():
+    with pytest.raises(ValueError, match="line 2"):
+        formats.loads("[00:01.00]ok\njust text\n", "lrc")
+
+
+def test_time_tags_inside_lyrics_stay_text(sample):
+    from qalign.alignment import Alignment, Segment, Unit
+
+    units = (
+        Unit("[00:05.00]", "x", 1.0, 1.5),
+        Unit("<00:02.00>hi", "x", 1.6, 2.0),
+        Unit("[ar:x]", "x", 2.1, 2.4),
+    )
+    a = Alignment(units, (Segment("s", 1.0, 2.4, 0, 3),), duration=4.0)
+    for fmt in ("lrc", "lrc-enhanced"):
+        back = formats.loads(formats.dumps(a, fmt), "lrc")
+        assert [s.text for s in back.segments] == ["[00:05.00] <00:02.00>hi [ar:x]"]
+        assert back.segments[0].start == 1.0
