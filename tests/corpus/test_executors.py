@@ -50,3 +50,36 @@ def test_one_result_per_item_from_the_calling_thread(
     ]
     assert even_engine.loads == 1
     assert (tmp_path / "out" / "k4.json").is_file() and not (tmp_path / "out" / "k3.json").exists()
+
+
+def test_next_bucket_is_prepared_while_the_model_works(
+    tmp_path: Path, even_engine, make_wav, monkeypatch
+) -> None:
+    import threading
+
+    from qalign.corpus.job import CorpusWorker
+
+    items = [
+        CorpusItem(f"k{i}", str(make_wav(tmp_path / f"{i}.wav", 0.5)), "a b", size_hint=0.5)
+        for i in range(2)
+    ]
+    second_prepared = threading.Event()
+    overlapped = []
+    real_prepare, real_align = CorpusWorker.prepare, CorpusWorker.align
+
+    def prepare(self, bucket):
+        out = real_prepare(self, bucket)
+        if bucket[0].key == "k1":
+            second_prepared.set()
+        return out
+
+    def align(self, prepared):
+        if prepared[0].item.key == "k0":  # the model "works" until the next bucket is ready
+            overlapped.append(second_prepared.wait(timeout=10))
+        return real_align(self, prepared)
+
+    monkeypatch.setattr(CorpusWorker, "prepare", prepare)
+    monkeypatch.setattr(CorpusWorker, "align", align)
+    job = CorpusJob(outdir=str(tmp_path / "out"), formats=("json",))
+    LocalExecutor().run(job, [items[:1], items[1:]], lambda r: None)
+    assert overlapped == [True]

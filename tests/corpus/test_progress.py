@@ -1,0 +1,37 @@
+"""The progress line: files, audio hours, ETA; silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import io
+
+from qalign.corpus.progress import Progress
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_line_shows_files_hours_and_eta(monkeypatch) -> None:
+    clock = iter([100.0, 100.0, 160.0, 160.0, 190.0, 190.0])
+    monkeypatch.setattr("qalign.corpus.progress.time.monotonic", lambda: next(clock))
+    stream = _Tty()
+    progress = Progress(4, 4 * 1800.0, stream, interval=0.0)
+    assert progress.enabled
+    progress.update(1800.0)  # 0.5 h of audio in 60 s: 30 s of audio per second
+    text = stream.getvalue()
+    assert "1/4 files" in text and "0.50/2.00 h audio" in text
+    assert "ETA 3:00" in text  # 5400 s of audio left at 30 s/s
+    progress.update(0.0, failed=True)
+    assert "1 failed" in stream.getvalue().rsplit("\r", 1)[-1]
+    progress.close()
+    assert stream.getvalue().endswith("\n")
+
+
+def test_hidden_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    progress = Progress(2, 10.0, stream)
+    progress.update(5.0)
+    progress.update(5.0)
+    progress.close()
+    assert stream.getvalue() == ""
