@@ -54,6 +54,25 @@ from qalign.cli.common import configure_logging, model_options, subtitle_options
     help="Where buckets run: local (this process), or another registered executor.",
 )
 @click.option(
+    "--address",
+    help="--executor ray: the cluster to join (HOST:PORT); default: a Ray instance on this machine.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="--executor ray: model copies (actors); default: fill the cluster.",
+)
+@click.option(
+    "--cpus-per-worker",
+    type=click.FloatRange(min=0, min_open=True),
+    help="--executor ray: CPUs each worker reserves (its threads)  [default: 1]",
+)
+@click.option(
+    "--gpus-per-worker",
+    type=click.FloatRange(min=0),
+    help="--executor ray: GPUs each worker reserves; 0.5 puts two on one GPU  [default: 0]",
+)
+@click.option(
     "--bucket-seconds",
     type=click.FloatRange(min=1),
     default=600.0,
@@ -82,6 +101,10 @@ def batch(
     cues: dict,
     overwrite: bool,
     executor: str,
+    address: str | None,
+    workers: int | None,
+    cpus_per_worker: float | None,
+    gpus_per_worker: float | None,
     bucket_seconds: float,
     bucket_items: int,
     quiet: bool,
@@ -106,6 +129,16 @@ def batch(
     from qalign.corpus.runner import run_corpus
 
     configure_logging(quiet)
+    cluster = {
+        "address": address,
+        "workers": workers,
+        "cpus_per_worker": cpus_per_worker,
+        "gpus_per_worker": gpus_per_worker,
+    }
+    executor_options = {k: v for k, v in cluster.items() if v is not None}
+    if executor_options and executor != "ray":
+        flags = ", ".join("--" + k.replace("_", "-") for k in executor_options)
+        raise click.UsageError(f"{flags} only apply to --executor ray")
     formats = check_formats(format_names or ("textgrid", "json"))
     job = CorpusJob(
         outdir=os.path.abspath(outdir),
@@ -118,7 +151,7 @@ def batch(
         bucket_seconds=bucket_seconds,
         bucket_items=bucket_items,
     )
-    summary = run_corpus(corpus, job, get_executor(executor))
+    summary = run_corpus(corpus, job, get_executor(executor, **executor_options))
     click.echo(f"qalign: batch: {summary.line()}", err=True)
     if summary.failed:
         click.echo(f"qalign: failures listed in {os.path.join(outdir, 'failures.csv')}", err=True)

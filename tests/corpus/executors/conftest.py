@@ -1,10 +1,10 @@
 """A real Ray cluster on loopback for the Ray executor's tests.
 
 :class:`LoopbackCluster` starts a CPU-less head node and N one-CPU worker nodes with
-``ray start --block``, each in its own process group and with its own temporary
+``ray start --block``, each in a session of its own and with its own temporary
 folder, all bound to ``127.0.0.2`` (Ray replaces ``127.0.0.1`` by the machine's
-outward address, but keeps other loopback addresses). It ends exactly the process
-groups it started, by id: never ``ray stop``, which would stop every Ray process on
+outward address, but keeps other loopback addresses). It ends exactly the processes
+of the sessions it started, by id: never ``ray stop``, which would stop every Ray process on
 the machine. Tests skip, saying why, when Ray is not installed.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -26,10 +27,14 @@ HOST = "127.0.0.2"
 READY = "block forever"  # what `ray start --block` logs once its node has joined
 
 
-def ray_env() -> dict[str, str]:
-    """Environment for Ray processes: no usage reports, no outward address."""
+def ray_env(token: str) -> dict[str, str]:
+    """Environment for the cluster's processes and its drivers: no usage reports, and token
+    authentication with this cluster's own token (Ray's gRPC ports listen on every
+    interface; ``~/.ray/auth_token`` is neither read nor written)."""
     env = dict(os.environ)
     env["RAY_USAGE_STATS_ENABLED"] = "0"
+    env["RAY_AUTH_MODE"] = "token"
+    env["RAY_AUTH_TOKEN"] = token
     env.pop("RAY_ADDRESS", None)
     return env
 
@@ -40,8 +45,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _pgid_members(pgids: set[int]) -> list[int]:
-    """Live (non-zombie) processes whose process group is one of ``pgids``."""
+def _session_members(sids: set[int]) -> list[int]:
+    """Live (non-zombie) processes whose session is one of ``sids``.
+
+    Each node's ``ray start`` runs in a session of its own, and everything it starts
+    stays in it (Ray's worker processes get process groups of their own, not sessions).
+    """
     members = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -51,9 +60,22 @@ def _pgid_members(pgids: set[int]) -> list[int]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z" and int(fields[2]) in pgids:
+        if fields[0] != "Z" and int(fields[3]) in sids:
             members.append(int(entry))
     return members
+
+
+def _kill_session(sid: int) -> None:
+    for _ in range(3):  # a dying raylet may still be starting a worker: look again
+        members = _session_members({sid})
+        if not members:
+            return
+        for pid in members:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
 
 
 def _socket_inodes(pids: list[int]) -> set[str]:
@@ -109,6 +131,7 @@ class LoopbackCluster:
         self.timeout = timeout
         self.port = _free_port()
         self.address = f"{HOST}:{self.port}"
+        self.token = secrets.token_hex(32)
         self.head: subprocess.Popen | None = None
         self.nodes: list[subprocess.Popen] = []
         self._logs: dict[int, Path] = {}
@@ -136,7 +159,7 @@ class LoopbackCluster:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=ray_env(),
+                env=self.env(),
                 start_new_session=True,
             )
         self._logs[proc.pid] = log
@@ -172,31 +195,38 @@ class LoopbackCluster:
         return proc
 
     @property
-    def pgids(self) -> set[int]:
+    def sessions(self) -> set[int]:
         return {p.pid for p in [self.head, *self.nodes] if p is not None}
 
     def pids(self) -> list[int]:
-        """Every live process of the cluster's nodes (each node is its own process group)."""
-        return _pgid_members(self.pgids)
+        """Every live process of the cluster's nodes (each node is a session of its own)."""
+        return _session_members(self.sessions)
+
+    def busy_node(self, title: str) -> int | None:
+        """Index of a worker node running a process titled ``title`` (Ray titles an actor
+        process ``ray::CLASS.METHOD`` while a call runs), or ``None``."""
+        for index, proc in enumerate(self.nodes):
+            for pid in _session_members({proc.pid}):
+                try:
+                    argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+                except OSError:
+                    continue
+                if argv0.decode(errors="replace").startswith(title):
+                    return index
+        return None
 
     def kill_node(self, index: int) -> None:
         """SIGKILL worker node ``index``: its ``ray start``, raylet and worker processes."""
         proc = self.nodes[index]
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_session(proc.pid)
         proc.wait(timeout=30)
 
     def stop(self) -> None:
-        """End every process group this cluster started (SIGKILL: these are throwaway nodes)."""
+        """End every process this cluster started (SIGKILL: these are throwaway nodes)."""
         for proc in [*self.nodes, self.head]:
             if proc is None:
                 continue
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_session(proc.pid)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -209,7 +239,10 @@ class LoopbackCluster:
         """Remote addresses the cluster's processes are connected to right now."""
         return tcp_peers(self.pids())
 
-    env = staticmethod(ray_env)
+    def env(self) -> dict[str, str]:
+        """Environment for a process that joins this cluster (a driver such as ``qalign batch``)."""
+        return ray_env(self.token)
+
     host = HOST
 
     def log_text(self) -> str:
