@@ -126,6 +126,9 @@ def run_corpus(
             (executor or get_executor("local")).run(
                 job, buckets(todo, job.bucket_seconds, job.bucket_items), on_result
             )
+            # Every writer has stopped; a worker killed mid-write (a lost Ray node) may have
+            # left a temporary file whose item another worker has since written whole.
+            outputs.clean_stale_temps(outdir)
     finally:
         progress.close()
         reports.write_reports(outdir, results)

@@ -315,9 +315,13 @@ class _Pool:
         for result in results:
             self.on_result(result)
 
-    def _failed_call(self, actor: Any, bucket: list[CorpusItem], failures: int, exc: Exception) -> None:
+    def _failed_call(
+        self, actor: Any, bucket: list[CorpusItem], failures: int, exc: Exception
+    ) -> None:
         if isinstance(exc, self.ray.exceptions.RayActorError) and actor in self.live:
-            logger.warning("ray: a worker died (%s); its buckets go to other workers", _one_line(exc))
+            logger.warning(
+                "ray: a worker died (%s); its buckets go to other workers", _one_line(exc)
+            )
             del self.live[actor]
             self._replace(actor)
         if failures >= self.o.max_attempts and len(bucket) == 1:
