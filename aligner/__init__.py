@@ -1,7 +1,7 @@
-"""Alignment engines behind one :class:`Aligner` interface.
+"""Alignment engines behind one :class:`Aligner` interface, and the long-form layer over them.
 
-``from qalign.aligner import align`` aligns one (audio, transcript) pair with
-Qwen3-ForcedAligner; importing this package does not import torch.
+``from qalign.aligner import align`` aligns one (audio, transcript) pair of any
+length with either engine; importing this package does not import torch.
 """
 
 from __future__ import annotations
@@ -20,12 +20,20 @@ if TYPE_CHECKING:
 __all__ = ["AlignRequest", "Aligner", "align"]
 
 
-@lru_cache(maxsize=1)
-def _engine(model: str | None, device: str, dtype: str, decoder: str, granularity: str) -> Aligner:
-    from qalign.aligner.qwen3 import Qwen3Aligner
+@lru_cache(maxsize=2)
+def _engine(
+    engine: str,
+    language: str | None,
+    model: str | None,
+    device: str,
+    dtype: str,
+    decoder: str,
+    granularity: str,
+) -> Aligner:
+    from qalign.aligner.engines import EngineOptions, create_aligner
 
-    return Qwen3Aligner.from_pretrained(
-        model, device=device, dtype=dtype, decoder=decoder, granularity=granularity
+    return create_aligner(
+        engine, EngineOptions(model, device, dtype, decoder, granularity), language
     )
 
 
@@ -34,22 +42,27 @@ def align(
     transcript: str,
     language: str | None = None,
     *,
+    engine: str = "auto",
     model: str | Path | None = None,
     device: str = "auto",
     dtype: str = "auto",
     decoder: str = "monotonic",
     granularity: str = "word",
 ) -> Alignment:
-    """Align one transcript to one audio file (or mono float32 samples at 16 kHz).
+    """Align one transcript to one audio file (or mono float32 samples at 16 kHz), of any length.
 
-    The model is loaded on the first call and kept for later calls with the
-    same options.
+    Long audio is aligned window by window (:mod:`qalign.aligner.longform`);
+    every unit says how it was placed (``Unit.status``) and
+    ``Alignment.stretches`` lists the runs that could not be placed. The engine
+    is built on the first call and kept for later calls with the same options.
 
     Args:
-        audio: an audio file path, or mono float32 samples at 16 kHz.
+        audio: an audio file path (decoded window by window), or mono float32 samples at 16 kHz.
         transcript: the text spoken, with any punctuation and casing.
         language: language name or code (``"English"``, ``"de"``); ``None`` guesses from the script.
-        model: Hub id or local folder (default: ``QALIGN_ALIGNER_MODEL``, else
+        engine: ``auto`` (Qwen3 when its weights can be had, else sphinx for English),
+            ``qwen3`` or ``sphinx``.
+        model: Qwen3 hub id or local folder (default: ``QALIGN_ALIGNER_MODEL``, else
             ``Qwen/Qwen3-ForcedAligner-0.6B``).
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
         dtype: ``auto``, ``fp32``, ``bf16`` or ``fp16``.
@@ -57,9 +70,21 @@ def align(
         granularity: ``word`` (default) or ``char``.
 
     Raises:
-        QalignError: the model cannot be loaded, or the item cannot be aligned
+        QalignError: the engine cannot be built, or the item cannot be aligned
             (:class:`~qalign.errors.AudioError`, :class:`~qalign.errors.TranscriptError`,
-            :class:`~qalign.errors.LanguageError`, :class:`~qalign.errors.AudioTooLongError`).
+            :class:`~qalign.errors.LanguageError`).
     """
-    engine = _engine(None if model is None else str(model), device, dtype, decoder, granularity)
-    return engine.align(audio, transcript, language)
+    if language is None and engine == "auto":
+        from qalign.transcript import guess_language
+
+        language = guess_language(transcript)
+    built = _engine(
+        engine,
+        language if engine == "auto" else None,
+        None if model is None else str(model),
+        device,
+        dtype,
+        decoder,
+        granularity,
+    )
+    return built.align(audio, transcript, language)

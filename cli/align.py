@@ -16,6 +16,7 @@ from qalign.cli.common import (
     read_transcript_or_subtitles,
     write_outputs,
 )
+from qalign.cli.progress import progress_bar
 
 
 @click.command()
@@ -23,7 +24,9 @@ from qalign.cli.common import (
 @click.argument("transcript", type=str)
 @output_options
 @model_options
-@click.option("--language", "-l", help="Language name or ISO code (default: guessed from the script).")
+@click.option(
+    "--language", "-l", help="Language name or ISO code (default: guessed from the script)."
+)
 @click.option(
     "--engine",
     type=click.Choice(["auto", "qwen3", "sphinx"]),
@@ -31,7 +34,9 @@ from qalign.cli.common import (
     show_default=True,
     help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
 )
-@click.option("--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder.")
+@click.option(
+    "--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder."
+)
 @click.option(
     "--granularity",
     type=click.Choice(["word", "char"]),
@@ -57,7 +62,14 @@ from qalign.cli.common import (
     help="Subtitle transcript: its times are loose hints; a cue re-timed further than this "
     "many seconds (10 when no value is given) keeps its old times.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Only print errors.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with code 1 when any word is unaligned (the outputs are still written).",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress or notes: errors and the summary line only."
+)
 def align(
     audio: str,
     transcript: str,
@@ -74,19 +86,22 @@ def align(
     phones: str,
     embed_audio: bool,
     hints: float | None,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Align TRANSCRIPT (a UTF-8 text file, - for stdin, or an SRT/WebVTT/ASS file to
     re-time) to AUDIO (any audio or video file).
 
     Writes one file per -o (format from the extension or --format); with no
-    -o, the JSON goes to stdout.
+    -o, the JSON goes to stdout. Audio of any length is aligned window by
+    window; one summary line on stderr says how many words were aligned and
+    where the unaligned stretches are. Exit code 0 when anything aligned.
     """
     configure_logging(quiet)
     from qalign.aligner.base import AlignRequest
     from qalign.aligner.engines import EngineOptions, create_aligner
     from qalign.aligner.languages import resolve_language
-    from qalign.audio import load_audio
+    from qalign.audio import probe
     from qalign.errors import LanguageError, QalignError
     from qalign.transcript import guess_language, read_transcript
 
@@ -100,21 +115,33 @@ def align(
         if lang != "English":
             raise LanguageError(lang, ("English",))
         require_pocketsphinx()
-    samples = load_audio(audio)
+    info = probe(audio)  # the container's header: refuses non-audio before any decoding
     if not language:
         logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
     options = EngineOptions(model, device, dtype, decoder, granularity)
-    aligner = create_aligner(engine, options, lang)
-    if aligner.name == "sphinx" and (granularity != "word" or decoder != "monotonic"):
-        logging.getLogger("qalign").warning(
-            "the sphinx engine times words and phones; --granularity and --decoder do not apply to it"
-        )
-    (result,) = aligner.align_batch([AlignRequest(samples, text, lang, name=audio)])
+    with progress_bar(info.duration, hidden=quiet) as progress:
+        aligner = create_aligner(engine, options, lang, progress=progress)
+        if aligner.name == "sphinx" and (granularity != "word" or decoder != "monotonic"):
+            logging.getLogger("qalign").warning(
+                "the sphinx engine times words and phones; --granularity and --decoder do not apply to it"
+            )
+        (result,) = aligner.align_batch([AlignRequest(audio, text, lang, name=audio)])
     if isinstance(result, QalignError):
         raise result
+    if not any(u.status != "unaligned" for u in result.units):
+        raise QalignError(f"{audio}: no part of the transcript could be aligned to this audio")
     if phones == "sphinx" and result.source.engine != "sphinx":
         from qalign.aligner.sphinx import add_sphinx_phones
+        from qalign.audio import load_audio
 
-        result = add_sphinx_phones(result, samples)
+        result = add_sphinx_phones(result, load_audio(audio))
     result, plan = apply_cue_structure(result, text, document, plan, hints)
-    write_outputs(result, plan, audio, {"samples": samples, "embed_audio": embed_audio})
+    # The review page decodes the audio itself when it needs it (not kept in memory here).
+    write_outputs(result, plan, audio, {"embed_audio": embed_audio})
+    from qalign.aligner.longform import summary_line
+
+    click.echo(
+        f"qalign: {summary_line(result, 'words' if granularity == 'word' else 'units')}", err=True
+    )
+    if strict and result.count("unaligned"):
+        raise click.exceptions.Exit(1)

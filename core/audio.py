@@ -1,4 +1,4 @@
-"""Audio loading: any file FFmpeg decodes → mono float32 samples at 16 kHz.
+"""Audio input: any file FFmpeg decodes → mono float32 samples at 16 kHz.
 
 Decoding goes through PyAV (``av``), which bundles its own FFmpeg: no system
 package is needed, and it was the fastest candidate measured on our machines
@@ -7,12 +7,28 @@ implementation: channels are averaged (the plain mean, not FFmpeg's
 (L+R)/sqrt(2) downmix), the signal is resampled to the target rate, and it is
 divided by its peak only when the peak exceeds 1.0. 16-bit PCM becomes
 ``int16 / 32768``.
+
+Three ways in, for three memory budgets:
+
+* :func:`load_audio` decodes the whole file into one array (short clips).
+* :func:`probe` reads the container's header only: duration, sample rate and
+  channels, before anything is decoded, so absurd inputs can be refused cheaply.
+* :func:`iter_blocks` streams the file in blocks of a fixed length, and
+  :class:`AudioReader` serves windows ``[start, end)`` in (mostly) increasing
+  order from a bounded buffer; :func:`read_window` decodes one window by
+  seeking. Memory for these is bounded by the block or window asked for, not
+  by the file. Streamed samples equal :func:`load_audio`'s sample for sample
+  (same decoder and resampler state); only the peak division, which needs the
+  whole file, is left to the caller (``AudioReader(scale=...)``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,12 +39,25 @@ logger = logging.getLogger("qalign")
 SAMPLE_RATE = 16000
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode ``path`` to a 1-D float32 array at ``sample_rate`` Hz.
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the container says about an audio file, before decoding.
 
-    Raises:
-        AudioError: the file is missing, not audio, corrupt or holds no samples.
+    Attributes:
+        duration: length in seconds as the container declares it (exact for
+            WAV/FLAC; an estimate for some compressed streams; 0.0 when unknown).
+        sample_rate: the stream's own sample rate in Hz.
+        channels: number of channels.
+        codec: the codec name (``pcm_s16le``, ``mp3``...).
     """
+
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+
+
+def _check_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise AudioError(p, "no such file")
@@ -36,45 +65,219 @@ def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise AudioError(p, "is a folder, not an audio file")
     if p.stat().st_size == 0:
         raise AudioError(p, "is empty (0 bytes)")
+    return p
+
+
+def _av() -> Any:
     try:
         import av
     except ImportError:  # pragma: no cover - av is a core dependency
-        raise AudioError(p, "audio decoding needs PyAV: pip install av") from None
-    chunks: list[np.ndarray] = []
+        raise AudioError("<audio>", "audio decoding needs PyAV: pip install av") from None
+    return av
+
+
+def _decode_errors(av: Any) -> tuple[type[BaseException], ...]:
+    return (av.error.FFmpegError, OSError, ValueError, EOFError)
+
+
+def probe(path: str | Path) -> AudioInfo:
+    """Duration, sample rate and channels of ``path`` from its container header (no decoding).
+
+    Raises:
+        AudioError: the file is missing, empty, not audio or has no audio stream.
+    """
+    p = _check_path(path)
+    av = _av()
+    try:
+        with av.open(str(p), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(p, "has no audio stream")
+            stream = container.streams.audio[0]
+            ctx = stream.codec_context
+            duration = 0.0
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / 1_000_000  # AV_TIME_BASE
+            return AudioInfo(
+                duration=max(0.0, duration),
+                sample_rate=int(ctx.sample_rate or 0),
+                channels=int(ctx.channels or 1),
+                codec=str(ctx.name or "?"),
+            )
+    except AudioError:
+        raise
+    except _decode_errors(av) as exc:
+        raise AudioError(p, f"cannot decode audio ({_short(exc)})") from None
+
+
+def _frames(p: Path, sample_rate: int, start: float = 0.0) -> Iterator[np.ndarray]:
+    """Mono float32 pieces at ``sample_rate``, from ``start`` s (seeking when > 0)."""
+    av = _av()
     try:
         with av.open(str(p), metadata_errors="ignore") as container:
             if not container.streams.audio:
                 raise AudioError(p, "has no audio stream")
             stream = container.streams.audio[0]
             stream.thread_type = "AUTO"
-            channels = stream.codec_context.channels or 1
-            source_rate = stream.codec_context.sample_rate or sample_rate
             # Keep the channels through the resampler and average afterwards:
             # the resampler is linear, so mean-then-resample == resample-then-mean,
             # and this avoids FFmpeg's own downmix coefficients.
             layout = stream.codec_context.layout.name if stream.codec_context.layout else None
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
+            skip = 0
+            if start > 0:
+                container.seek(int(start / stream.time_base), stream=stream, backward=True)
+                skip = None  # set from the first decoded frame's time
             for frame in container.decode(stream):
+                if skip is None:
+                    first = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
+                    skip = max(0, int(round((start - first) * sample_rate)))
                 for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
+                    piece = _mono(out.to_ndarray())
+                    if skip:
+                        cut = min(skip, piece.size)
+                        piece, skip = piece[cut:], skip - cut
+                    if piece.size:
+                        yield piece
             for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+                piece = _mono(out.to_ndarray())
+                if skip:
+                    cut = min(skip, piece.size)
+                    piece, skip = piece[cut:], skip - cut
+                if piece.size:
+                    yield piece
     except AudioError:
         raise
-    except (av.error.FFmpegError, OSError, ValueError, EOFError) as exc:
+    except _decode_errors(av) as exc:
         raise AudioError(p, f"cannot decode audio ({_short(exc)})") from None
-    if not chunks:
+
+
+def _mono(planar: np.ndarray) -> np.ndarray:
+    if planar.shape[0] > 1:
+        return planar.mean(axis=0, dtype=np.float64).astype(np.float32)
+    return np.ascontiguousarray(planar[0], dtype=np.float32)
+
+
+def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode ``path`` whole to a 1-D float32 array at ``sample_rate`` Hz (peak-normalised).
+
+    Raises:
+        AudioError: the file is missing, not audio, corrupt or holds no samples.
+    """
+    p = _check_path(path)
+    chunks = list(_frames(p, sample_rate))
+    if not chunks or sum(c.size for c in chunks) == 0:
         raise AudioError(p, "holds no audio samples")
-    planar = np.concatenate(chunks, axis=1)
-    if planar.shape[1] == 0:
-        raise AudioError(p, "holds no audio samples")
-    mono = planar.mean(axis=0, dtype=np.float64) if planar.shape[0] > 1 else planar[0]
-    samples = np.ascontiguousarray(mono, dtype=np.float32)
-    logger.debug(
-        "loaded %s: %d channel(s) at %d Hz -> %d samples at %d Hz",
-        p, channels, source_rate, samples.size, sample_rate,
-    )
+    samples = np.concatenate(chunks)
+    logger.debug("loaded %s: %d samples at %d Hz", p, samples.size, sample_rate)
     return normalize_peak(samples)
+
+
+def iter_blocks(
+    path: str | Path, block_seconds: float = 30.0, sample_rate: int = SAMPLE_RATE
+) -> Iterator[np.ndarray]:
+    """Stream ``path`` as consecutive mono float32 blocks of ``block_seconds`` (the last may be shorter).
+
+    Samples are not peak-normalised (see :class:`AudioReader`). Memory: one block
+    plus one decoded frame, whatever the file's length.
+
+    Raises:
+        AudioError: the file is missing, not audio or corrupt (raised when reached).
+    """
+    p = _check_path(path)
+    size = max(1, int(round(block_seconds * sample_rate)))
+    pending: list[np.ndarray] = []
+    held = 0
+    for piece in _frames(p, sample_rate):
+        pending.append(piece)
+        held += piece.size
+        while held >= size:
+            joined = np.concatenate(pending)
+            yield joined[:size]
+            rest = joined[size:]
+            pending, held = ([rest] if rest.size else []), rest.size
+    if held:
+        yield np.concatenate(pending)
+
+
+def read_window(
+    path: str | Path, start: float, end: float, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Samples of ``[start, end)`` seconds of ``path``, decoded by seeking (not peak-normalised).
+
+    Raises:
+        AudioError: unreadable file, or ``end < start``.
+    """
+    p = _check_path(path)
+    if not 0 <= start <= end:
+        raise AudioError(p, f"bad window {start}..{end} s")
+    want = int(round((end - start) * sample_rate))
+    out: list[np.ndarray] = []
+    got = 0
+    for piece in _frames(p, sample_rate, start):
+        out.append(piece[: want - got])
+        got += out[-1].size
+        if got >= want:
+            break
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+class AudioReader:
+    """Windows of one audio source, read forward from a bounded buffer.
+
+    Args:
+        source: a file path (streamed) or mono float32 samples (used as given).
+        scale: divide every sample by this (the file's peak when it exceeds 1.0).
+        keep_seconds: audio kept behind the latest window start for re-reads.
+
+    :meth:`read` accepts any window; one starting before the buffer is decoded
+    again by seeking (slow, but correct). Memory: the longest window read plus
+    ``keep_seconds``.
+    """
+
+    def __init__(
+        self, source: str | Path | np.ndarray, *, scale: float = 1.0, keep_seconds: float = 60.0
+    ) -> None:
+        self.scale = scale if scale > 1.0 else 1.0
+        self._keep = int(keep_seconds * SAMPLE_RATE)
+        self._array: np.ndarray | None = None
+        self._path: Path | None = None
+        if isinstance(source, np.ndarray):
+            self._array = source
+        else:
+            self._path = _check_path(source)
+            self._stream: Iterator[np.ndarray] = _frames(self._path, SAMPLE_RATE)
+            self._buf = np.zeros(0, np.float32)
+            self._buf_start = 0  # sample index of _buf[0]
+            self._done = False
+
+    def read(self, start: float, end: float) -> np.ndarray:
+        """Samples of ``[start, end)`` seconds (shorter at the end of the audio)."""
+        a, b = int(round(start * SAMPLE_RATE)), int(round(end * SAMPLE_RATE))
+        if self._array is not None:
+            return self._array[a:b]
+        if a < self._buf_start:
+            assert self._path is not None
+            return self._scaled(read_window(self._path, a / SAMPLE_RATE, b / SAMPLE_RATE))
+        while not self._done and self._buf_start + self._buf.size < b:
+            try:
+                piece = next(self._stream)
+            except StopIteration:
+                self._done = True
+                break
+            self._buf = np.concatenate([self._buf, piece])
+        out = self._scaled(self._buf[a - self._buf_start : b - self._buf_start])
+        drop = max(0, a - self._keep - self._buf_start)
+        if drop:
+            self._buf = self._buf[drop:].copy()
+            self._buf_start += drop
+        return out
+
+    def _scaled(self, samples: np.ndarray) -> np.ndarray:
+        if self.scale > 1.0:
+            return (samples / self.scale).astype(np.float32)
+        return np.array(samples, dtype=np.float32)
 
 
 def normalize_peak(samples: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ def test_auto_refuses_other_languages_without_weights():
 
 
 def test_auto_without_sphinx_names_both_problems(monkeypatch):
-    def no_sphinx():
+    def no_sphinx(progress=None):
         raise MissingDependencyError("pocketsphinx", "sphinx", "the offline English engine")
 
     monkeypatch.setattr(engines, "_sphinx", no_sphinx)

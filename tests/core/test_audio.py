@@ -89,3 +89,57 @@ def test_real_fixture_formats(fixtures_dir):
         pytest.skip(f"{opus} not present")
     out = load_audio(opus)
     assert out.size / 16000 == pytest.approx(14.85, abs=0.05)
+
+
+# --- streamed reading: probe, blocks, windows ---------------------------------------
+
+
+def _stereo_44k(tmp_path):
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal((44100 * 5, 2)) * 0.1).clip(-1, 1)
+    p = tmp_path / "st.wav"
+    _write_pcm16(p, data, 44100)
+    return p
+
+
+def test_probe_reads_the_header_only(tmp_path):
+    from qalign.audio import probe
+
+    info = probe(_stereo_44k(tmp_path))
+    assert (info.sample_rate, info.channels, info.codec) == (44100, 2, "pcm_s16le")
+    assert info.duration == pytest.approx(5.0, abs=1e-3)
+    with pytest.raises(AudioError, match="no such file"):
+        probe(tmp_path / "missing.wav")
+    (tmp_path / "t.wav").write_text("not audio at all")
+    with pytest.raises(AudioError):
+        probe(tmp_path / "t.wav")
+
+
+def test_blocks_and_reader_equal_the_whole_decode(tmp_path):
+    from qalign.audio import AudioReader, iter_blocks, read_window
+
+    p = _stereo_44k(tmp_path)
+    whole = load_audio(p)
+    blocks = list(iter_blocks(p, block_seconds=1.5))
+    assert [b.size for b in blocks[:-1]] == [24000] * (len(blocks) - 1)
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    reader = AudioReader(p, keep_seconds=0.5)
+    for a, b in [(0.0, 1.0), (0.7, 2.2), (2.0, 4.9), (4.5, 9.0)]:
+        np.testing.assert_array_equal(reader.read(a, b), whole[int(a * 16000) : int(b * 16000)])
+    # Before the kept buffer: decoded again by seeking, equal up to the resampler's edge.
+    early = reader.read(0.5, 1.5)
+    np.testing.assert_allclose(early[800:], whole[8000 + 800 : 24000], atol=2e-3)
+    seeked = read_window(p, 3.0, 4.0)
+    assert seeked.size == 16000
+    np.testing.assert_allclose(seeked[800:], whole[48000 + 800 : 64000], atol=2e-3)
+
+
+def test_reader_divides_by_the_peak_it_is_given(tmp_path):
+    from qalign.audio import AudioReader
+
+    samples = np.linspace(-2, 2, 32000, dtype=np.float32)
+    assert AudioReader(samples).read(0, 0.1).max() <= 2.0
+    p = tmp_path / "f.wav"
+    _write_float32(p, samples, 16000)
+    reader = AudioReader(p, scale=2.0)
+    np.testing.assert_allclose(reader.read(0, 2.0), load_audio(p), atol=1e-6)

@@ -10,13 +10,13 @@ unit of :func:`qalign.aligner.qwen3.units.split_units` that holds something to s
   transcript is lost.
 * ``norm`` is the **dictionary form**: lower case, curly apostrophes made
   straight, other punctuation dropped, except ``.`` and ``,`` between digits
-  and ``-``/``/`` between letters, which :mod:`qalign.aligner.g2p` uses
+  and ``-``/``/`` between letters, which :mod:`qalign.aligner.sphinx.g2p` uses
   (``3.5``, ``e-mail``).
 
 :class:`Lexicon` gives each dictionary form its pronunciations: every variant
 the dictionary lists (``read``, ``read(2)``), after the readings of a few
 abbreviations (``dr`` → ``doctor``, :data:`ABBREVIATIONS`), else the guesses of
-:func:`qalign.aligner.g2p.guess_pronunciations` (one, or several readings of a number).
+:func:`qalign.aligner.sphinx.g2p.guess_pronunciations` (one, or several readings of a number).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qalign.aligner.g2p import guess_pronunciations
+from qalign.aligner.sphinx.g2p import guess_pronunciations
 from qalign.errors import QalignError
 
 # Text in brackets is a noise or event marker, not speech. No nesting, one line.
@@ -34,9 +34,17 @@ MARKER = re.compile(r"\[[^\[\]\n]*\]|<[^<>\n]*>|\{[^{}\n]*\}")
 # Abbreviations read as words; their readings come before the dictionary's own
 # entry ("dr" is listed as "drive").
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "dr": ("doctor", "drive"), "mr": ("mister",), "mrs": ("missus",), "ms": ("miz",),
-    "st": ("saint", "street"), "jr": ("junior",), "sr": ("senior",), "vs": ("versus",),
-    "etc": ("et cetera",), "prof": ("professor",), "mt": ("mount",),
+    "dr": ("doctor", "drive"),
+    "mr": ("mister",),
+    "mrs": ("missus",),
+    "ms": ("miz",),
+    "st": ("saint", "street"),
+    "jr": ("junior",),
+    "sr": ("senior",),
+    "vs": ("versus",),
+    "etc": ("et cetera",),
+    "prof": ("professor",),
+    "mt": ("mount",),
 }
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
@@ -72,9 +80,20 @@ def dictionary_form(text: str) -> str:
     for i, ch in enumerate(spoken):
         if ch.isalnum() or ch == "'":
             out.append(ch)
-        elif ch in ".," and 0 < i < len(spoken) - 1 and spoken[i - 1].isdigit() and spoken[i + 1].isdigit():
+        elif (
+            ch in ".,"
+            and 0 < i < len(spoken) - 1
+            and spoken[i - 1].isdigit()
+            and spoken[i + 1].isdigit()
+        ):
             out.append(ch)
-        elif ch in "-/" and out and out[-1].isalnum() and i + 1 < len(spoken) and spoken[i + 1].isalnum():
+        elif (
+            ch in "-/"
+            and out
+            and out[-1].isalnum()
+            and i + 1 < len(spoken)
+            and spoken[i + 1].isalnum()
+        ):
             out.append(ch)
     return "".join(out).strip("'")
 
@@ -96,7 +115,10 @@ def spoken_words(transcript: str) -> list[SpokenWord]:
             if words:
                 last = words[-1]
                 words[-1] = SpokenWord(
-                    last.norm, transcript[last.char_start : unit.char_end], last.char_start, unit.char_end
+                    last.norm,
+                    transcript[last.char_start : unit.char_end],
+                    last.char_start,
+                    unit.char_end,
                 )
             elif pending_start is None:
                 pending_start = unit.char_start

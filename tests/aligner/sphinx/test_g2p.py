@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qalign.aligner.g2p import (
+from qalign.aligner.sphinx.dictionary import Lexicon, dictionary_form, spoken_words
+from qalign.aligner.sphinx.g2p import (
     VOWELS,
     cardinal_words,
     guess_pronunciation,
@@ -13,7 +14,6 @@ from qalign.aligner.g2p import (
     number_readings,
     number_words,
 )
-from qalign.aligner.sphinx_dict import Lexicon, dictionary_form, spoken_words
 
 # A toy dictionary: enough to exercise the analogy steps without pocketsphinx.
 TOY = {

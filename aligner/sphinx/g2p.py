@@ -50,8 +50,13 @@ _ONES = (
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 _ORDINAL_WORDS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth",
-    "eight": "eighth", "nine": "ninth", "twelve": "twelfth",
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
 }
 
 
@@ -116,7 +121,9 @@ _NUMBER = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(st|nd|rd|th|s)?$")
 
 def _plural(words: list[str]) -> list[str]:
     last = words[-1]
-    ending = last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
+    ending = (
+        last[:-1] + "ies" if last.endswith("y") else last + ("es" if last.endswith("x") else "s")
+    )
     return [*words[:-1], ending]
 
 
@@ -179,66 +186,172 @@ _MAGIC = _C + r"e(s|d|ly|ment|ness|ful|less)?#"
 
 _RULES_TEXT: list[tuple[str, str, str, str]] = [
     # multi-letter consonant groups
-    ("tch", "", "", "CH"), ("sch", "", "", "S K"), ("dge", "", "", "JH"),
-    ("tion", "", "", "SH AH N"), ("sion", _V, "", "ZH AH N"), ("sion", "", "", "SH AH N"),
-    ("cian", "", "", "SH AH N"), ("tial", "", "", "SH AH L"), ("cial", "", "", "SH AH L"),
-    ("tious", "", "", "SH AH S"), ("cious", "", "", "SH AH S"), ("geous", "", "", "JH AH S"),
-    ("ture", "", "", "CH ER"), ("sure", "", "", "ZH ER"),
-    ("ough", "", "t", "AO"), ("ough", "", "", "OW"), ("augh", "", "", "AO"),
-    ("eigh", "", "", "EY"), ("igh", "", "", "AY"),
-    ("ous", "", "#", "AH S"), ("ious", "", "#", "IY AH S"),
-    ("que", "", "#", "K"), ("qu", "", "", "K W"),
-    ("ch", "", "r", "K"), ("ch", "#", "", "CH"), ("ch", "", "", "CH"),
-    ("ck", "", "", "K"), ("ph", "", "", "F"), ("sh", "", "", "SH"),
-    ("th", "", "", "TH"), ("wh", "", "", "W"), ("wr", "#", "", "R"),
-    ("kn", "", "", "N"), ("gn", "#", "", "N"), ("gn", "", "#", "N"), ("mb", "", "#", "M"),
-    ("gh", "#", "", "G"), ("gh", "", "", ""),
-    ("ng", "", _V, "NG G"), ("ng", "", "", "NG"), ("nk", "", "", "NG K"),
-    ("cc", "", _FRONT, "K S"), ("xc", "", _FRONT, "K S"),
-    ("ed", "[td]", "#", "IH D"), ("ed", "[ptkfsxh]", "#", "T"), ("ed", _C, "#", "D"),
+    ("tch", "", "", "CH"),
+    ("sch", "", "", "S K"),
+    ("dge", "", "", "JH"),
+    ("tion", "", "", "SH AH N"),
+    ("sion", _V, "", "ZH AH N"),
+    ("sion", "", "", "SH AH N"),
+    ("cian", "", "", "SH AH N"),
+    ("tial", "", "", "SH AH L"),
+    ("cial", "", "", "SH AH L"),
+    ("tious", "", "", "SH AH S"),
+    ("cious", "", "", "SH AH S"),
+    ("geous", "", "", "JH AH S"),
+    ("ture", "", "", "CH ER"),
+    ("sure", "", "", "ZH ER"),
+    ("ough", "", "t", "AO"),
+    ("ough", "", "", "OW"),
+    ("augh", "", "", "AO"),
+    ("eigh", "", "", "EY"),
+    ("igh", "", "", "AY"),
+    ("ous", "", "#", "AH S"),
+    ("ious", "", "#", "IY AH S"),
+    ("que", "", "#", "K"),
+    ("qu", "", "", "K W"),
+    ("ch", "", "r", "K"),
+    ("ch", "#", "", "CH"),
+    ("ch", "", "", "CH"),
+    ("ck", "", "", "K"),
+    ("ph", "", "", "F"),
+    ("sh", "", "", "SH"),
+    ("th", "", "", "TH"),
+    ("wh", "", "", "W"),
+    ("wr", "#", "", "R"),
+    ("kn", "", "", "N"),
+    ("gn", "#", "", "N"),
+    ("gn", "", "#", "N"),
+    ("mb", "", "#", "M"),
+    ("gh", "#", "", "G"),
+    ("gh", "", "", ""),
+    ("ng", "", _V, "NG G"),
+    ("ng", "", "", "NG"),
+    ("nk", "", "", "NG K"),
+    ("cc", "", _FRONT, "K S"),
+    ("xc", "", _FRONT, "K S"),
+    ("ed", "[td]", "#", "IH D"),
+    ("ed", "[ptkfsxh]", "#", "T"),
+    ("ed", _C, "#", "D"),
     ("es", "(s|z|x|sh|ch|ge|ce)", "#", "IH Z"),
-    ("le", _C, "#", "AH L"), ("re", _C, "#", "ER"),
-    ("ss", "", "", "S"), ("ll", "", "", "L"), ("tt", "", "", "T"), ("pp", "", "", "P"),
-    ("bb", "", "", "B"), ("dd", "", "", "D"), ("ff", "", "", "F"), ("gg", "", "", "G"),
-    ("mm", "", "", "M"), ("nn", "", "", "N"), ("rr", "", "", "R"), ("zz", "", "", "Z"),
+    ("le", _C, "#", "AH L"),
+    ("re", _C, "#", "ER"),
+    ("ss", "", "", "S"),
+    ("ll", "", "", "L"),
+    ("tt", "", "", "T"),
+    ("pp", "", "", "P"),
+    ("bb", "", "", "B"),
+    ("dd", "", "", "D"),
+    ("ff", "", "", "F"),
+    ("gg", "", "", "G"),
+    ("mm", "", "", "M"),
+    ("nn", "", "", "N"),
+    ("rr", "", "", "R"),
+    ("zz", "", "", "Z"),
     # vowel groups
-    ("eau", "", "", "OW"), ("ai", "", "", "EY"), ("ay", "", "", "EY"), ("au", "", "", "AO"),
-    ("aw", "", "", "AO"), ("ar", "", "(" + _C + "|#)", "AA R"), ("are", "", "#", "EH R"),
-    ("all", "", "", "AO L"), ("alk", "", "", "AO K"),
-    ("ee", "", "", "IY"), ("ea", "", "", "IY"), ("ei", "", "", "EY"), ("ey", "", "#", "IY"),
-    ("ey", "", "", "EY"), ("ew", "", "", "UW"), ("er", "", "", "ER"), ("eo", "", "", "IY AH"),
-    ("ie", "", "#", "AY"), ("ie", "", "", "IY"), ("ir", "", "", "ER"), ("ia", "", "", "IY AH"),
+    ("eau", "", "", "OW"),
+    ("ai", "", "", "EY"),
+    ("ay", "", "", "EY"),
+    ("au", "", "", "AO"),
+    ("aw", "", "", "AO"),
+    ("ar", "", "(" + _C + "|#)", "AA R"),
+    ("are", "", "#", "EH R"),
+    ("all", "", "", "AO L"),
+    ("alk", "", "", "AO K"),
+    ("ee", "", "", "IY"),
+    ("ea", "", "", "IY"),
+    ("ei", "", "", "EY"),
+    ("ey", "", "#", "IY"),
+    ("ey", "", "", "EY"),
+    ("ew", "", "", "UW"),
+    ("er", "", "", "ER"),
+    ("eo", "", "", "IY AH"),
+    ("ie", "", "#", "AY"),
+    ("ie", "", "", "IY"),
+    ("ir", "", "", "ER"),
+    ("ia", "", "", "IY AH"),
     ("io", "", "", "IY OW"),
-    ("oo", "", "k", "UH"), ("oo", "", "", "UW"), ("ou", "", "", "AW"), ("ow", "", "#", "OW"),
-    ("ow", "", "", "AW"), ("oi", "", "", "OY"), ("oy", "", "", "OY"), ("oa", "", "", "OW"),
-    ("oe", "", "#", "OW"), ("or", "", "", "AO R"), ("old", "", "", "OW L D"),
-    ("ue", "", "#", "UW"), ("ui", "", "", "UW"), ("ur", "", "", "ER"),
+    ("oo", "", "k", "UH"),
+    ("oo", "", "", "UW"),
+    ("ou", "", "", "AW"),
+    ("ow", "", "#", "OW"),
+    ("ow", "", "", "AW"),
+    ("oi", "", "", "OY"),
+    ("oy", "", "", "OY"),
+    ("oa", "", "", "OW"),
+    ("oe", "", "#", "OW"),
+    ("or", "", "", "AO R"),
+    ("old", "", "", "OW L D"),
+    ("ue", "", "#", "UW"),
+    ("ui", "", "", "UW"),
+    ("ur", "", "", "ER"),
     ("ye", "", "#", "AY"),
     # single vowels
-    ("a", "", _MAGIC, "EY"), ("a", "", "[ts]ion", "EY"), ("a", "", "#", "AH"), ("a", "#", _C + _V, "AH"), ("a", "", "", "AE"),
-    ("e", "#" + _C + "*", "#", "IY"), ("e", "", "#", ""), ("e", "", _MAGIC, "IY"),
+    ("a", "", _MAGIC, "EY"),
+    ("a", "", "[ts]ion", "EY"),
+    ("a", "", "#", "AH"),
+    ("a", "#", _C + _V, "AH"),
+    ("a", "", "", "AE"),
+    ("e", "#" + _C + "*", "#", "IY"),
+    ("e", "", "#", ""),
+    ("e", "", _MAGIC, "IY"),
     ("e", "", "", "EH"),
-    ("i", "", _MAGIC, "AY"), ("i", "", "nd#", "AY"), ("i", "", "ld#", "AY"), ("i", "", _V, "IY"),
+    ("i", "", _MAGIC, "AY"),
+    ("i", "", "nd#", "AY"),
+    ("i", "", "ld#", "AY"),
+    ("i", "", _V, "IY"),
     ("i", "", "", "IH"),
-    ("o", "", _MAGIC, "OW"), ("o", "", "#", "OW"), ("o", "", "st#", "AO"), ("o", "", "", "AA"),
-    ("u", "", _MAGIC, "UW"), ("u", "#", "n", "AH"), ("u", "", "", "AH"),
-    ("y", "#", "", "Y"), ("y", "#" + _C + "+", "#", "AY"), ("y", "", "#", "IY"),
-    ("y", _C, _C, "IH"), ("y", "", _V, "Y"), ("y", "", "", "IY"),
+    ("o", "", _MAGIC, "OW"),
+    ("o", "", "#", "OW"),
+    ("o", "", "st#", "AO"),
+    ("o", "", "", "AA"),
+    ("u", "", _MAGIC, "UW"),
+    ("u", "#", "n", "AH"),
+    ("u", "", "", "AH"),
+    ("y", "#", "", "Y"),
+    ("y", "#" + _C + "+", "#", "AY"),
+    ("y", "", "#", "IY"),
+    ("y", _C, _C, "IH"),
+    ("y", "", _V, "Y"),
+    ("y", "", "", "IY"),
     # single consonants
-    ("b", "", "", "B"), ("c", "", _FRONT, "S"), ("c", "", "", "K"), ("d", "", "", "D"),
-    ("f", "", "", "F"), ("g", "", "(e|i|y)" + _C, "JH"), ("g", "", "e#", "JH"),
-    ("g", "", "", "G"), ("h", "", _V, "HH"), ("h", "", "", ""), ("j", "", "", "JH"),
-    ("k", "", "", "K"), ("l", "", "", "L"), ("m", "", "", "M"), ("n", "", "", "N"),
-    ("p", "", "", "P"), ("q", "", "", "K"), ("r", "", "", "R"),
-    ("s", "#", "", "S"), ("s", _V, _V, "Z"), ("s", "[bdglmnrv]|" + _V, "#", "Z"), ("s", "", "", "S"),
-    ("t", "", "", "T"), ("v", "", "", "V"), ("w", "", "", "W"), ("x", "#", "", "Z"),
-    ("x", "", "", "K S"), ("z", "", "", "Z"),
+    ("b", "", "", "B"),
+    ("c", "", _FRONT, "S"),
+    ("c", "", "", "K"),
+    ("d", "", "", "D"),
+    ("f", "", "", "F"),
+    ("g", "", "(e|i|y)" + _C, "JH"),
+    ("g", "", "e#", "JH"),
+    ("g", "", "", "G"),
+    ("h", "", _V, "HH"),
+    ("h", "", "", ""),
+    ("j", "", "", "JH"),
+    ("k", "", "", "K"),
+    ("l", "", "", "L"),
+    ("m", "", "", "M"),
+    ("n", "", "", "N"),
+    ("p", "", "", "P"),
+    ("q", "", "", "K"),
+    ("r", "", "", "R"),
+    ("s", "#", "", "S"),
+    ("s", _V, _V, "Z"),
+    ("s", "[bdglmnrv]|" + _V, "#", "Z"),
+    ("s", "", "", "S"),
+    ("t", "", "", "T"),
+    ("v", "", "", "V"),
+    ("w", "", "", "W"),
+    ("x", "#", "", "Z"),
+    ("x", "", "", "K S"),
+    ("z", "", "", "Z"),
     ("'", "", "", ""),
 ]
 
 
-def _compile_rules() -> dict[str, list[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None, tuple[str, ...]]]]:
-    table: dict[str, list[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None, tuple[str, ...]]]] = {}
+def _compile_rules() -> dict[
+    str, list[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None, tuple[str, ...]]]
+]:
+    table: dict[
+        str, list[tuple[str, re.Pattern[str] | None, re.Pattern[str] | None, tuple[str, ...]]]
+    ] = {}
     for graph, left, right, phones in _RULES_TEXT:
         table.setdefault(graph[0], []).append(
             (
@@ -299,23 +412,70 @@ _SIBILANTS = frozenset("S Z SH ZH CH JH".split())
 
 # Suffix → phones; "S" and "D" endings are chosen by the stem's last phone.
 _SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("ingly", "IH NG L IY"), ("ness", "N AH S"), ("less", "L AH S"), ("ment", "M AH N T"),
-    ("ments", "M AH N T S"), ("able", "AH B AH L"), ("ably", "AH B L IY"), ("ings", "IH NG Z"),
-    ("ing", "IH NG"), ("ers", "ER Z"), ("er", "ER"), ("est", "AH S T"), ("ly", "L IY"),
-    ("ful", "F AH L"), ("ish", "IH SH"), ("ism", "IH Z AH M"), ("ist", "IH S T"),
-    ("ists", "IH S T S"), ("ity", "AH T IY"), ("ize", "AY Z"), ("ized", "AY Z D"),
-    ("izes", "AY Z IH Z"), ("ise", "AY Z"), ("wise", "W AY Z"), ("like", "L AY K"),
-    ("y", "IY"), ("ies", "IY Z"), ("ied", "IY D"), ("ed", "@D"), ("es", "@S"), ("s", "@S"),
-    ("'s", "@S"), ("'d", "D"), ("'ll", "L"), ("'re", "ER"), ("'ve", "V"), ("n't", "AH N T"),
+    ("ingly", "IH NG L IY"),
+    ("ness", "N AH S"),
+    ("less", "L AH S"),
+    ("ment", "M AH N T"),
+    ("ments", "M AH N T S"),
+    ("able", "AH B AH L"),
+    ("ably", "AH B L IY"),
+    ("ings", "IH NG Z"),
+    ("ing", "IH NG"),
+    ("ers", "ER Z"),
+    ("er", "ER"),
+    ("est", "AH S T"),
+    ("ly", "L IY"),
+    ("ful", "F AH L"),
+    ("ish", "IH SH"),
+    ("ism", "IH Z AH M"),
+    ("ist", "IH S T"),
+    ("ists", "IH S T S"),
+    ("ity", "AH T IY"),
+    ("ize", "AY Z"),
+    ("ized", "AY Z D"),
+    ("izes", "AY Z IH Z"),
+    ("ise", "AY Z"),
+    ("wise", "W AY Z"),
+    ("like", "L AY K"),
+    ("y", "IY"),
+    ("ies", "IY Z"),
+    ("ied", "IY D"),
+    ("ed", "@D"),
+    ("es", "@S"),
+    ("s", "@S"),
+    ("'s", "@S"),
+    ("'d", "D"),
+    ("'ll", "L"),
+    ("'re", "ER"),
+    ("'ve", "V"),
+    ("n't", "AH N T"),
 )
 _PREFIXES: tuple[tuple[str, str], ...] = (
-    ("counter", "K AW N T ER"), ("under", "AH N D ER"), ("inter", "IH N T ER"),
-    ("super", "S UW P ER"), ("trans", "T R AE N Z"), ("micro", "M AY K R OW"),
-    ("multi", "M AH L T IY"), ("over", "OW V ER"), ("anti", "AE N T IY"), ("semi", "S EH M IY"),
-    ("mini", "M IH N IY"), ("mega", "M EH G AH"), ("self", "S EH L F"), ("non", "N AA N"),
-    ("pre", "P R IY"), ("post", "P OW S T"), ("mis", "M IH S"), ("dis", "D IH S"),
-    ("out", "AW T"), ("sub", "S AH B"), ("un", "AH N"), ("re", "R IY"), ("de", "D IY"),
-    ("co", "K OW"), ("ex", "EH K S"),
+    ("counter", "K AW N T ER"),
+    ("under", "AH N D ER"),
+    ("inter", "IH N T ER"),
+    ("super", "S UW P ER"),
+    ("trans", "T R AE N Z"),
+    ("micro", "M AY K R OW"),
+    ("multi", "M AH L T IY"),
+    ("over", "OW V ER"),
+    ("anti", "AE N T IY"),
+    ("semi", "S EH M IY"),
+    ("mini", "M IH N IY"),
+    ("mega", "M EH G AH"),
+    ("self", "S EH L F"),
+    ("non", "N AA N"),
+    ("pre", "P R IY"),
+    ("post", "P OW S T"),
+    ("mis", "M IH S"),
+    ("dis", "D IH S"),
+    ("out", "AW T"),
+    ("sub", "S AH B"),
+    ("un", "AH N"),
+    ("re", "R IY"),
+    ("de", "D IY"),
+    ("co", "K OW"),
+    ("ex", "EH K S"),
 )
 
 
@@ -352,7 +512,17 @@ def _stems(word: str, suffix: str) -> list[str]:
             out.append(base + "e")
         if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "aeiousl":
             out.append(base[:-1])
-    if base.endswith("i") and suffix in ("es", "ed", "er", "ers", "est", "ly", "ness", "ful", "less"):
+    if base.endswith("i") and suffix in (
+        "es",
+        "ed",
+        "er",
+        "ers",
+        "est",
+        "ly",
+        "ness",
+        "ful",
+        "less",
+    ):
         out.append(base[:-1] + "y")
     return out
 
@@ -369,7 +539,7 @@ def _by_suffix(word: str, lookup: Lookup) -> tuple[str, ...] | None:
 
 def _by_prefix(word: str, lookup: Lookup) -> tuple[str, ...] | None:
     for prefix, phones in _PREFIXES:
-        rest = word[len(prefix):]
+        rest = word[len(prefix) :]
         if word.startswith(prefix) and len(rest) >= 3:
             found = _first(lookup, rest) or _by_suffix(rest, lookup)
             if found:
@@ -421,7 +591,8 @@ def guess_pronunciations(word: str, lookup: Lookup) -> tuple[tuple[str, ...], ..
     if readings:
         return tuple(
             dict.fromkeys(
-                tuple(p for w in r for p in (_first(lookup, w) or letter_to_sound(w))) for r in readings
+                tuple(p for w in r for p in (_first(lookup, w) or letter_to_sound(w)))
+                for r in readings
             )
         )
     guess = guess_pronunciation(word, lookup)

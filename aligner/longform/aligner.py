@@ -1,0 +1,363 @@
+"""The long-form layer: any length of audio against one transcript, through any engine.
+
+Per item:
+
+1. **Map the audio** in one streamed pass (:class:`~qalign.aligner.longform.speech.SpeechMap`):
+   energy and speech probability every 10 ms, the peak. Files are never decoded
+   whole: the duration comes from the container first, windows are read
+   forward from a bounded buffer (:class:`qalign.audio.AudioReader`).
+2. **Windows, one after another.** A window starts after the last kept unit
+   and ends at a pause near ``window_seconds`` later. It gets a generous run of
+   text from its first unit on: 1.5 times the units the window's speech should
+   hold at the rate seen so far, plus 12. The engine places them; the layer
+   keeps only anchors (:func:`~qalign.aligner.longform.anchors.keep`) and the
+   next window starts from the last one, backing off a few.
+3. **Recovery.** A window that keeps too little (under :data:`MIN_AGREEMENT`
+   of the units its speech should hold) means text and audio disagree there.
+   Short probes then search forward, in the text (audio fixed: text never
+   spoken) and in the audio (text fixed: speech not in the transcript, music,
+   noise), for where they agree again; the nearest agreement wins and the
+   windows go on from it. What was skipped stays unaligned.
+4. **Stitch** (:func:`~qalign.aligner.longform.stitch.stitch`): statuses,
+   interpolated gaps, stretches; sentences as segments.
+
+Everything is deterministic: the same input gives the same output.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qalign.aligner.base import Aligner, AlignRequest
+from qalign.aligner.longform.anchors import agreement, keep, trim_tail
+from qalign.aligner.longform.engine import Script, WindowEngine, WindowJob
+from qalign.aligner.longform.speech import SpeechMap
+from qalign.aligner.longform.stitch import Kept, stitch
+from qalign.alignment import Alignment
+from qalign.audio import SAMPLE_RATE, AudioReader, iter_blocks, normalize_peak, probe
+from qalign.errors import AudioError, AudioTooLongError, QalignError
+
+logger = logging.getLogger("qalign")
+
+#: Longest audio accepted, in seconds (checked from the container before decoding).
+MAX_DURATION = 24 * 3600.0
+#: A window keeping fewer than this share of the units its speech should hold has failed.
+MIN_AGREEMENT = 0.35
+#: Audio with less speech than this (seconds) is skipped, not aligned.
+MIN_SPEECH = 1.0
+#: Probe length for the recovery search, seconds of audio.
+PROBE_SECONDS = 12.0
+#: How far the recovery search looks ahead: seconds of audio, and units of text.
+SEARCH_AUDIO_SECONDS = 180.0
+SEARCH_TEXT_UNITS = 800
+
+Progress = Callable[[float, float], None]
+
+
+class LongFormAligner(Aligner):
+    """Any length of audio through a :class:`WindowEngine`, one window at a time.
+
+    Args:
+        engine: the engine that aligns windows.
+        progress: called as ``progress(seconds_done, seconds_total)`` after each window.
+        vad: use silero-vad for the speech map when it is installed (``False``: energy only).
+    """
+
+    def __init__(
+        self, engine: WindowEngine, *, progress: Progress | None = None, vad: bool = True
+    ) -> None:
+        self.engine = engine
+        self.name = engine.name  # type: ignore[misc]
+        self.progress = progress
+        self.vad = vad
+
+    @property
+    def source(self):  # noqa: D102
+        return self.engine.source
+
+    def align_batch(self, requests: Sequence[AlignRequest]) -> list[Alignment | QalignError]:
+        results: list[Alignment | QalignError] = []
+        for request in requests:
+            try:
+                results.append(self._align_one(request))
+            except QalignError as exc:
+                logger.debug("%s: %s", self.name, exc)
+                results.append(exc)
+        return results
+
+    # -- input -------------------------------------------------------------------
+
+    def _open(self, request: AlignRequest) -> tuple[SpeechMap, AudioReader]:
+        label = request.label
+        detector = _detector() if self.vad else None
+        if isinstance(request.audio, (str, Path)):
+            info = probe(request.audio)
+            if info.duration > MAX_DURATION:
+                raise AudioTooLongError(label, info.duration, MAX_DURATION)
+            speech = SpeechMap.from_blocks(iter_blocks(request.audio, 60.0), vad=detector)
+            if speech.duration == 0:
+                raise AudioError(label, "holds no audio samples")
+            return speech, AudioReader(request.audio, scale=speech.peak)
+        samples = np.asarray(request.audio)
+        if samples.ndim != 1:
+            raise AudioError(label, f"expected mono samples of shape (n,), got {samples.shape}")
+        if not np.issubdtype(samples.dtype, np.floating):
+            raise AudioError(label, f"expected float samples in [-1, 1], got {samples.dtype}")
+        samples = samples.astype(np.float32, copy=False)
+        if not samples.size:
+            raise AudioError(label, "holds no audio samples")
+        if not np.isfinite(samples).all():
+            raise AudioError(label, "samples contain NaN or infinity")
+        samples = normalize_peak(samples)
+        step = 60 * SAMPLE_RATE
+        blocks = (samples[i : i + step] for i in range(0, samples.size, step))
+        return SpeechMap.from_blocks(blocks, vad=detector), AudioReader(samples)
+
+    # -- the windows ---------------------------------------------------------------
+
+    def _align_one(self, request: AlignRequest) -> Alignment:
+        from qalign.aligner.sentences import sentence_segments
+
+        engine = self.engine
+        label = request.label
+        script = engine.script(request.transcript, request.language, label)
+        speech, reader = self._open(request)
+        run = _Run(engine, script, speech, reader, self.progress)
+        run.go()
+        units, phones, stretches = stitch(
+            script,
+            run.kept,
+            engine,
+            speech,
+            skipped_text=run.skipped_text,
+            skipped_audio=run.skipped_audio,
+        )
+        if not run.kept:
+            logger.debug("%s: no part of the transcript could be aligned to the audio", label)
+        alignment = Alignment(
+            units=tuple(units),
+            segments=sentence_segments(request.transcript, units),
+            duration=speech.duration,
+            language=script.language,
+            source=engine.source,
+            phones=tuple(phones),
+            stretches=tuple(stretches),
+        )
+        return engine.finish(alignment, reader.read)
+
+
+class _Run:
+    """The state of one item's window loop."""
+
+    def __init__(
+        self,
+        engine: WindowEngine,
+        script: Script,
+        speech: SpeechMap,
+        reader: AudioReader,
+        progress: Progress | None,
+    ) -> None:
+        self.engine, self.script, self.speech, self.reader = engine, script, speech, reader
+        self.progress = progress
+        self.n = len(script.units)
+        self.kept: dict[int, Kept] = {}
+        self.skipped_text: list[tuple[int, int]] = []
+        self.skipped_audio: list[tuple[float, float]] = []
+        total_speech = max(1.0, speech.speech_seconds(0.0, speech.duration))
+        # Units per second of speech: starts from the whole file's average (only to size
+        # the text a window is offered), then follows what the windows found.
+        self.rate = min(8.0, max(1.0, self.n / total_speech))
+        self._seen_units = 0
+        self._seen_speech = 0.0
+
+    def _span(self, seconds_of_speech: float) -> int:
+        return int(math.ceil(1.5 * self.rate * seconds_of_speech)) + 12
+
+    def _place(self, jobs: list[tuple[float, WindowJob]]) -> list[list[Kept]]:
+        """Align jobs (each with its start time) and return each one's kept units in global time."""
+        placed = self.engine.align_windows(self.script, [job for _, job in jobs])
+        out = []
+        for (t0, job), got in zip(jobs, placed):
+            length = job.samples.size / SAMPLE_RATE
+            out.append(
+                [
+                    Kept(
+                        p.index,
+                        t0 + p.start,
+                        t0 + p.end,
+                        p.score,
+                        tuple((lab, t0 + a, t0 + b) for lab, a, b in p.phones),
+                    )
+                    for p in keep(got, length, self.engine)
+                ]
+            )
+        return out
+
+    def go(self) -> None:
+        engine, speech = self.engine, self.speech
+        duration = speech.duration
+        t, u = 0.0, 0
+        while u < self.n and t < duration - 0.3:
+            onset = speech.next_speech(t)
+            if onset is None:
+                break
+            if onset - t > 2.0:  # a long pause: start just before the speech
+                t = max(t, onset - 0.3)
+            last = duration - t <= min(1.5 * engine.window_seconds, engine.max_window_seconds)
+            end = (
+                duration
+                if last
+                else speech.cut(
+                    t + 0.75 * engine.window_seconds,
+                    min(t + 1.25 * engine.window_seconds, t + engine.max_window_seconds),
+                )
+            )
+            heard = speech.speech_seconds(t, end)
+            if heard < MIN_SPEECH and not last:
+                t = end
+                continue
+            span = self._span(heard) * (3 if last else 1)
+            stop = self.n if last and t == 0.0 else min(self.n, u + span)
+            job = WindowJob(self.reader.read(t, end), u, stop, open_end=True)
+            (got,) = self._place([(t, job)])
+            length = end - t
+            expected = self.rate * heard
+            ok = len(got) >= MIN_AGREEMENT * expected or (last and len(got) >= 0.5 * (stop - u))
+            if got and not last:
+                got = trim_tail([_as_placed(k, t) for k in got], length, min(5.0, length / 4))
+                got = [_as_kept(p, t) for p in got]
+            logger.debug(
+                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s",
+                t,
+                end,
+                u,
+                stop,
+                len(got),
+                expected,
+                "" if ok else ", searching",
+            )
+            if got and ok:
+                for k in got:
+                    self.kept[k.index] = k
+                self._learn(got, heard if last else speech.speech_seconds(t, got[-1].end))
+                if (
+                    last
+                    and got[-1].index + 1 >= stop
+                    or last
+                    and stop == self.n
+                    and not self._behind(got, end)
+                ):
+                    t, u = duration, got[-1].index + 1
+                    break
+                t_next, u = got[-1].end, got[-1].index + 1
+                t = max(t_next, t + 0.5)
+            else:
+                found = self._recover(t, u)
+                if found is None:
+                    break
+                t, u = found
+            self._report(t)
+        self._report(duration)
+
+    def _behind(self, got: list[Kept], end: float) -> bool:
+        """Whether speech is left after the last kept unit of a final window."""
+        return self.speech.speech_seconds(got[-1].end, end) > 3.0
+
+    def _learn(self, got: list[Kept], heard: float) -> None:
+        self._seen_units += len(got)
+        self._seen_speech += max(0.5, heard)
+        if self._seen_speech >= 20.0:
+            self.rate = min(8.0, max(1.0, self._seen_units / self._seen_speech))
+
+    def _report(self, t: float) -> None:
+        if self.progress is not None:
+            self.progress(min(t, self.speech.duration), self.speech.duration)
+
+    # -- recovery --------------------------------------------------------------
+
+    def _recover(self, t: float, u: int) -> tuple[float, int] | None:
+        """Search forward in text and audio for where they agree again; ``None`` when nowhere."""
+        speech, duration = self.speech, self.speech.duration
+        onset = speech.next_speech(t)
+        if onset is None:
+            return None
+        m = self._span(PROBE_SECONDS)
+        step = max(4, int(self.rate * PROBE_SECONDS / 3))
+        candidates: list[
+            tuple[float, float, int]
+        ] = []  # (cost in seconds, audio start, first unit)
+        for d in range(0, min(self.n - u, SEARCH_TEXT_UNITS), step):
+            candidates.append((d / self.rate, onset, u + d))
+        a = onset
+        while True:
+            nxt = speech.next_speech(a + 3.0)
+            if nxt is None or nxt - onset > SEARCH_AUDIO_SECONDS:
+                break
+            a = nxt
+            candidates.append((a - onset, a, u))
+        candidates.sort(key=lambda c: c[0])
+        batch = 8
+        for k in range(0, len(candidates), batch):
+            group = candidates[k : k + batch]
+            jobs = []
+            for _, a0, first in group:
+                end = min(duration, a0 + PROBE_SECONDS)
+                jobs.append(
+                    (a0, WindowJob(self.reader.read(a0, end), first, min(self.n, first + m)))
+                )
+            results = self._place(jobs)
+            for (_cost, a0, first), got in zip(group, results):
+                expected = self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS))
+                share, best = agreement([_as_placed(x, 0.0) for x in got], expected)
+                if share >= 0.5:
+                    anchor = best[0]
+                    logger.debug(
+                        "recovered at %.2f s, unit %d (probe %.2f s, unit %d, agreement %.2f)",
+                        anchor.start,
+                        anchor.index,
+                        a0,
+                        first,
+                        share,
+                    )
+                    if anchor.index > u:
+                        self.skipped_text.append((u, anchor.index))
+                    if anchor.start - t > 2.0:
+                        self.skipped_audio.append((t, anchor.start))
+                    return max(t, anchor.start - 0.2), anchor.index
+        return None
+
+
+def _as_placed(k: Kept, t0: float):
+    from qalign.aligner.longform.engine import Placed
+
+    return Placed(
+        k.index,
+        k.start - t0,
+        k.end - t0,
+        k.score,
+        tuple((a, b - t0, c - t0) for a, b, c in k.phones),
+    )
+
+
+def _as_kept(p, t0: float) -> Kept:
+    return Kept(
+        p.index,
+        p.start + t0,
+        p.end + t0,
+        p.score,
+        tuple((a, b + t0, c + t0) for a, b, c in p.phones),
+    )
+
+
+def _detector():
+    """A silero-vad speech detector when the package is installed, else ``None`` (energy only)."""
+    try:
+        from qalign.aligner.longform.vad import SpeechDetector
+    except ImportError:  # pragma: no cover - the vad module itself imports nothing optional
+        return None
+    return SpeechDetector.create()

@@ -1,0 +1,116 @@
+"""Engines that time units through per-slot class logits (Qwen3-ForcedAligner and its simulation).
+
+Such an engine scores, for every unit, a start slot and an end slot over time
+classes (80 ms each). :class:`SlotWindows` turns a batch of windows into
+logits (:meth:`SlotWindows.slot_logits`, the engine's part) and decodes them
+with the project's decoders (:mod:`qalign.aligner.qwen3.decoding`): the monotonic
+decoder finds the most probable ordered times, and each unit's score is the
+probability mass the model puts within one class of the decoded time, so the
+layer's decisions rest on the model's probabilities, not only its argmax.
+
+:class:`Qwen3Windows` is the real model behind the layer.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
+from qalign.alignment import Source
+
+if TYPE_CHECKING:
+    from qalign.aligner.qwen3 import Qwen3Aligner
+
+
+class SlotWindows(WindowEngine):
+    """A :class:`WindowEngine` whose model gives ``[2 * units, classes]`` slot logits per window.
+
+    Args:
+        decoder: ``monotonic`` or ``reference`` (see :mod:`qalign.aligner.qwen3.decoding`).
+        step_ms: milliseconds per class.
+        classes: number of classes (the longest time the head can express).
+    """
+
+    window_seconds = 30.0
+    max_window_seconds = 60.0
+    keep_score = 0.15
+    sure_score = 0.5
+    min_unit_seconds = 0.04
+
+    def __init__(self, decoder: str = "monotonic", step_ms: int = 80, classes: int = 5000) -> None:
+        self.decoder = decoder
+        self.step_ms = step_ms
+        self.classes = classes
+
+    @abstractmethod
+    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list[np.ndarray]:
+        """Float32 ``[2 * (job.stop - job.first), classes]`` logits for each job."""
+
+    def align_windows(self, script: Script, jobs: Sequence[WindowJob]) -> list[list[Placed]]:
+        from qalign.aligner.qwen3.decoding import DECODERS
+
+        todo = [j for j in jobs if j.stop > j.first and j.samples.size >= 400]
+        logits = iter(self.slot_logits(script, todo)) if todo else iter(())
+        out: list[list[Placed]] = []
+        for job in jobs:
+            if not (job.stop > job.first and job.samples.size >= 400):
+                out.append([])
+                continue
+            n = job.samples.size
+            max_class = min(int(n * 1000 // (16000 * self.step_ms)), self.classes - 1)
+            decoded = DECODERS[self.decoder](next(logits), max_class, step_ms=self.step_ms)
+            length = n / 16000
+            starts = np.minimum(decoded.start_s, length)
+            ends = np.minimum(decoded.end_s, length)
+            out.append(
+                [
+                    Placed(job.first + k, float(s), float(e), float(sc))
+                    for k, (s, e, sc) in enumerate(zip(starts, ends, decoded.scores))
+                ]
+            )
+        return out
+
+
+class Qwen3Windows(SlotWindows):
+    """Qwen3-ForcedAligner behind the long-form layer.
+
+    Windows default to 30 s: the real model is reported to pile words at the end
+    of passes past ~270 s, and on CPU a 30 s pass aligns about twice as much
+    audio per second as a 300 s one (attention cost grows with length).
+    """
+
+    name = "qwen3"
+
+    def __init__(self, aligner: Qwen3Aligner, *, window_seconds: float | None = None) -> None:
+        cfg = aligner.loaded.config
+        super().__init__(
+            aligner.decoder, int(cfg.timestamp_segment_time or 80), int(cfg.num_labels or 5000)
+        )
+        self.aligner = aligner
+        if window_seconds is not None:
+            self.window_seconds = window_seconds
+        self.max_window_seconds = min(aligner.max_duration, 2.0 * self.window_seconds)
+
+    @property
+    def source(self) -> Source:
+        return Source("qwen3", model=self.aligner.loaded.source, decoder=self.aligner.decoder)
+
+    def script(self, transcript: str, language: str | None, label: str) -> Script:
+        canonical, units = self.aligner.split(transcript, language, label)
+        return Script(canonical, tuple(units), tuple(float(max(1, len(u.norm))) for u in units))
+
+    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list[np.ndarray]:
+        runner = self.aligner.runner
+        prepared = [
+            runner.prepare(job.samples, [u.norm for u in script.units[job.first : job.stop]])
+            for job in jobs
+        ]
+        out: list[np.ndarray] = []
+        size = max(1, self.aligner.batch_size)
+        for k in range(0, len(prepared), size):
+            out.extend(t.numpy() for t in runner.slot_logits(prepared[k : k + size]))
+        return out

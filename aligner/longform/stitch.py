@@ -1,0 +1,143 @@
+"""Stitching kept units into one alignment: statuses, interpolated gaps, stretches.
+
+* A kept unit is ``aligned`` when its score reaches the engine's ``sure_score``
+  (or the engine gives no score), else ``uncertain``.
+* A unit no window kept is ``unaligned``: its times are interpolated inside
+  the gap between its aligned neighbours, in proportion to its weight (phones
+  or characters), so it is never zero-length where the gap has room, and no
+  aligned unit moves.
+* Runs of unaligned units become :class:`~qalign.alignment.Stretch` es, with a
+  reason: ``text not heard`` when the gap holds little speech for the text (or
+  the recovery search skipped it), ``not matched`` when there is speech but it
+  did not agree with the text. Runs of three or more uncertain units become
+  ``low confidence`` stretches. Audio the recovery search skipped that holds
+  speech becomes a stretch with no units: ``speech not in transcript``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qalign.aligner.longform.engine import Script, WindowEngine
+from qalign.aligner.longform.speech import SpeechMap
+from qalign.alignment import Phone, Stretch, Unit
+
+TEXT_NOT_HEARD = "text not heard"
+NOT_MATCHED = "not matched"
+LOW_CONFIDENCE = "low confidence"
+SPEECH_NOT_IN_TEXT = "speech not in transcript"
+#: Speech (seconds per unit of weight) below which a gap counts as not holding its text.
+_HEARD_SECONDS_PER_WEIGHT = 0.03
+#: Uncertain runs at least this long are reported as stretches.
+_MIN_UNCERTAIN_RUN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A kept unit in global seconds."""
+
+    index: int
+    start: float
+    end: float
+    score: float | None
+    phones: tuple[tuple[str, float, float], ...] = ()
+
+
+def stitch(
+    script: Script,
+    kept: dict[int, Kept],
+    engine: WindowEngine,
+    speech: SpeechMap,
+    *,
+    skipped_text: Sequence[tuple[int, int]] = (),
+    skipped_audio: Sequence[tuple[float, float]] = (),
+) -> tuple[list[Unit], list[Phone], list[Stretch]]:
+    """Units (every script unit, in order), phones of kept units, and stretches in time order."""
+    n = len(script.units)
+    duration = speech.duration
+    spans: list[tuple[float, float, str, float | None]] = []
+    prev_end = 0.0
+    i = 0
+    gaps: list[tuple[int, int]] = []
+    while i < n:
+        k = kept.get(i)
+        if k is not None:
+            s = min(max(k.start, prev_end), duration)
+            e = min(max(k.end, s), duration)
+            sure = k.score is None or k.score >= engine.sure_score
+            spans.append((s, e, "aligned" if sure else "uncertain", k.score))
+            prev_end = e
+            i += 1
+            continue
+        j = i
+        while j < n and j not in kept:
+            j += 1
+        gap_end = min(duration, kept[j].start) if j < n else duration
+        gap_end = max(prev_end, gap_end)
+        weights = [max(0.5, w) for w in script.weights[i:j]]
+        total = sum(weights)
+        acc = 0.0
+        for w in weights:
+            a = prev_end + (gap_end - prev_end) * acc / total
+            acc += w
+            b = prev_end + (gap_end - prev_end) * acc / total
+            spans.append((a, b, "unaligned", 0.0))
+        gaps.append((i, j))
+        prev_end = gap_end
+        i = j
+    units = [
+        Unit(u.text, u.norm, s, e, score, u.char_start, u.char_end, status)
+        for u, (s, e, status, score) in zip(script.units, spans)
+    ]
+    phones: list[Phone] = []
+    for idx in sorted(kept):
+        unit = units[idx]
+        for label, a, b in kept[idx].phones:
+            a, b = max(a, unit.start, phones[-1].end if phones else 0.0), min(b, unit.end)
+            phones.append(Phone(label, a, max(a, b)))
+    stretches = _stretches(units, gaps, script, speech, skipped_text, skipped_audio)
+    return units, phones, stretches
+
+
+def _stretches(
+    units: list[Unit],
+    gaps: list[tuple[int, int]],
+    script: Script,
+    speech: SpeechMap,
+    skipped_text: Sequence[tuple[int, int]],
+    skipped_audio: Sequence[tuple[float, float]],
+) -> list[Stretch]:
+    out: list[Stretch] = []
+    for i, j in gaps:
+        start, end = units[i].start, units[j - 1].end
+        skipped = any(a <= i and j <= b for a, b in skipped_text)
+        heard = speech.speech_seconds(start, end)
+        need = sum(script.weights[i:j]) * _HEARD_SECONDS_PER_WEIGHT
+        reason = TEXT_NOT_HEARD if skipped or heard < need else NOT_MATCHED
+        out.append(Stretch(start, end, i, j, reason, "unaligned"))
+    i = 0
+    while i < len(units):
+        if units[i].status != "uncertain":
+            i += 1
+            continue
+        j = i
+        while j < len(units) and units[j].status == "uncertain":
+            j += 1
+        if j - i >= _MIN_UNCERTAIN_RUN:
+            out.append(Stretch(units[i].start, units[j - 1].end, i, j, LOW_CONFIDENCE, "uncertain"))
+        i = j
+    for a, b in skipped_audio:
+        if speech.speech_seconds(a, b) >= 2.0:
+            index = _index_at(units, a)
+            out.append(Stretch(a, b, index, index, SPEECH_NOT_IN_TEXT, "unaligned"))
+    out.sort(key=lambda s: (s.start, s.unit_start))
+    return out
+
+
+def _index_at(units: Sequence[Unit], t: float) -> int:
+    """Index of the first unit starting at or after ``t``."""
+    for k, u in enumerate(units):
+        if u.start >= t:
+            return k
+    return len(units)
