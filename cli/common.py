@@ -55,133 +55,45 @@ def cue_options(**given: Any) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v is not None and v is not False}
 
 
-#: (parameter, click option) for every subtitle option; :func:`subtitle_options` adds them
-#: all and hands the command one ``cues`` dict instead.
-_SUBTITLE_OPTIONS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    (
-        "preset",
-        click.option(
-            "--preset",
-            type=click.Choice(["netflix", "bbc", "cjk", "karaoke"]),
-            help="Subtitles: a set of cue rules (default netflix); the options below override it.",
-        ),
-    ),
-    (
-        "cues",
-        click.option(
-            "--cues",
-            type=click.Choice(["auto", "lines"]),
-            help="Subtitles: auto builds cues from words; lines makes one cue per transcript line.",
-        ),
-    ),
-    (
-        "max_chars",
-        click.option(
-            "--max-chars",
-            type=click.IntRange(min=1),
-            help="Subtitles: columns per line (default 42).",
-        ),
-    ),
-    (
-        "max_lines",
-        click.option(
-            "--max-lines", type=click.IntRange(min=1), help="Subtitles: lines per cue (default 2)."
-        ),
-    ),
-    (
-        "max_cps",
-        click.option(
-            "--max-cps",
-            type=click.FloatRange(min=0, min_open=True),
-            help="Subtitles: reading speed, characters per second (default 17).",
-        ),
-    ),
-    (
-        "min_duration",
-        click.option(
-            "--min-duration",
-            type=click.FloatRange(min=0),
-            help="Subtitles: shortest time on screen in seconds (default 5/6).",
-        ),
-    ),
-    (
-        "max_duration",
-        click.option(
-            "--max-duration",
-            type=click.FloatRange(min=0, min_open=True),
-            help="Subtitles: longest cue in seconds (default 7).",
-        ),
-    ),
-    (
-        "min_gap_frames",
-        click.option(
-            "--min-gap-frames",
-            type=click.IntRange(min=0),
-            help="Subtitles: frames between cues (default 2).",
-        ),
-    ),
-    (
-        "fps",
-        click.option(
-            "--fps",
-            type=click.FloatRange(min=0, min_open=True),
-            help="Subtitles: frame rate the frame counts use (default 24).",
-        ),
-    ),
-    (
-        "chain_frames",
-        click.option(
-            "--chain-frames",
-            type=click.IntRange(min=0),
-            help="Subtitles: gaps up to this many frames are closed to --min-gap-frames (default 12).",
-        ),
-    ),
-    (
-        "karaoke_tag",
-        click.option(
-            "--karaoke",
-            "karaoke_tag",
-            type=click.Choice(["k", "kf", "ko"]),
-            help=r"ASS: time each word with \k (fill at once), \kf (sweep) or \ko (outline).",
-        ),
-    ),
-    (
-        "word_timestamps",
-        click.option(
-            "--word-timestamps",
-            is_flag=True,
-            help="WebVTT: a <00:00:01.234> timestamp before each word.",
-        ),
-    ),
-    (
-        "highlight_words",
-        click.option(
-            "--highlight-words",
-            is_flag=True,
-            help="SRT/WebVTT: highlight the word being spoken (one cue per word).",
-        ),
-    ),
-    ("ass_font", click.option("--ass-font", help="ASS: font name (default Arial).")),
-    (
-        "ass_size",
-        click.option("--ass-size", type=click.IntRange(min=1), help="ASS: font size (default 72)."),
-    ),
-    (
-        "ass_primary",
-        click.option("--ass-primary", help="ASS: primary colour, #RRGGBB or &HAABBGGRR."),
-    ),
-    (
-        "ass_secondary",
-        click.option("--ass-secondary", help="ASS: secondary (karaoke: not yet sung) colour."),
-    ),
-)
+_POSITIVE = click.FloatRange(min=0, min_open=True)
+#: (option, click type, help) for every subtitle option; :func:`subtitle_options` adds them
+#: all and hands the command one ``cues`` dict instead. A type ``None`` is a flag.
+_SUBTITLE_OPTIONS: tuple[tuple[str, Any, str], ...] = (
+    ("--preset", click.Choice(["netflix", "bbc", "cjk", "karaoke"]),
+     "Subtitles: a set of cue rules (default netflix); the options below override it."),
+    ("--cues", click.Choice(["auto", "lines"]),
+     "Subtitles: auto builds cues from words; lines makes one cue per transcript line."),
+    ("--max-chars", click.IntRange(min=1), "Subtitles: columns per line (default 42)."),
+    ("--max-lines", click.IntRange(min=1), "Subtitles: lines per cue (default 2)."),
+    ("--max-cps", _POSITIVE, "Subtitles: reading speed, characters per second (default 17)."),
+    ("--min-duration", click.FloatRange(min=0),
+     "Subtitles: shortest time on screen in seconds (default 5/6)."),
+    ("--max-duration", _POSITIVE, "Subtitles: longest cue in seconds (default 7)."),
+    ("--min-gap-frames", click.IntRange(min=0), "Subtitles: frames between cues (default 2)."),
+    ("--fps", _POSITIVE, "Subtitles: frame rate the frame counts use (default 24)."),
+    ("--chain-frames", click.IntRange(min=0),
+     "Subtitles: gaps up to this many frames are closed to --min-gap-frames (default 12)."),
+    ("--karaoke", click.Choice(["k", "kf", "ko"]),
+     r"ASS: time each word with \k (fill at once), \kf (sweep) or \ko (outline)."),
+    ("--word-timestamps", None, "WebVTT: a <00:00:01.234> timestamp before each word."),
+    ("--highlight-words", None,
+     "SRT/WebVTT: highlight the word being spoken (one cue per word)."),
+    ("--ass-font", str, "ASS: font name (default Arial)."),
+    ("--ass-size", click.IntRange(min=1), "ASS: font size (default 72)."),
+    ("--ass-primary", str, "ASS: primary colour, #RRGGBB or &HAABBGGRR."),
+    ("--ass-secondary", str, "ASS: secondary (karaoke: not yet sung) colour."),
+)  # fmt: skip
+
+
+def _parameter(flag: str) -> str:
+    return "karaoke_tag" if flag == "--karaoke" else flag[2:].replace("-", "_")
 
 
 def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add every subtitle option (``--preset``, ``--cues``, the cue rules, karaoke, ASS
     styles); the command receives them as one ``cues`` dict of writer options, checked
     before any work (an unknown value raises ``ValidationError``, exit code 2)."""
-    names = [name for name, _ in _SUBTITLE_OPTIONS]
+    names = [_parameter(flag) for flag, _type, _help in _SUBTITLE_OPTIONS]
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -196,8 +108,9 @@ def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 parse_colour(cues[name])
         return command(*args, cues=cues, **kwargs)
 
-    for _name, decorate in reversed(_SUBTITLE_OPTIONS):
-        wrapper = decorate(wrapper)
+    for flag, kind, text in reversed(_SUBTITLE_OPTIONS):
+        extra = {"is_flag": True} if kind is None else {"type": kind}
+        wrapper = click.option(flag, _parameter(flag), help=text, **extra)(wrapper)
     return wrapper
 
 
