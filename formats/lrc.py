@@ -99,6 +99,11 @@ def parse_lrc(text: str) -> list[tuple[float, str]]:
     Raises:
         ValueError: a non-blank line without a time or ID tag, or a bad time.
     """
+    return _parse(text)[0]
+
+
+def _parse(text: str) -> tuple[list[tuple[float, str]], float]:
+    """:func:`parse_lrc` and the ``[offset:]`` in seconds (already applied to line times)."""
     entries: list[tuple[float, str]] = []
     offset = 0.0
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -125,12 +130,12 @@ def parse_lrc(text: str) -> list[tuple[float, str]]:
             raise ValueError(f"line {number}: no [mm:ss.xx] time tag: {line.strip()[:60]!r}")
         entries.extend((t, rest) for t in times)
     entries.sort(key=lambda e: e[0])
-    return [(max(0.0, round(t - offset, 6)), rest) for t, rest in entries]
+    return [(max(0.0, round(t - offset, 6)), rest) for t, rest in entries], offset
 
 
 def load_lrc(text: str, last_line: float = 5.0) -> Alignment:
     """An alignment from LRC text: lines as segments; word tags as timed units."""
-    entries = parse_lrc(text)
+    entries, offset = _parse(text)
     if not any(_WORD_TAG.search(rest) for _t, rest in entries):
         cues = []
         for k, (t, rest) in enumerate(entries):
@@ -145,13 +150,14 @@ def load_lrc(text: str, last_line: float = 5.0) -> Alignment:
         words = []
         for i, m in enumerate(tags):
             stop = tags[i + 1].start() if i + 1 < len(tags) else len(rest)
-            words.append((_seconds(*m.groups()), drop_joiners(rest[m.end() : stop]).strip()))
+            at = max(0.0, round(_seconds(*m.groups()) - offset, 6))
+            words.append((at, drop_joiners(rest[m.end() : stop]).strip()))
         first = len(units)
         for i, (start, word) in enumerate(words):
             if not word:
                 continue
-            end = words[i + 1][0] if i + 1 < len(words) else line_end
-            end = start + last_line if end is None else end
+            following = words[i + 1][0] if i + 1 < len(words) else line_end
+            end = start + last_line if following is None else following
             norm = "".join(ch for ch in word if ch.isalnum() or ch == "'").lower()
             units.append(Unit(word, norm or word, start, max(start, end)))
         plain = drop_joiners(_WORD_TAG.sub("", rest)).strip()

@@ -149,3 +149,8 @@ def test_time_tags_inside_lyrics_stay_text(sample):
         back = formats.loads(formats.dumps(a, fmt), "lrc")
         assert [s.text for s in back.segments] == ["[00:05.00] <00:02.00>hi [ar:x]"]
         assert back.segments[0].start == 1.0
+
+
+def test_offset_applies_to_word_tags_too():
+    a = formats.loads("[offset:1000]\n[00:05.00]<00:05.00>one <00:05.50>two<00:06.00>\n", "lrc")
+    assert [(u.text, u.start, u.end) for u in a.units] == [("one", 4.0, 4.5), ("two", 4.5, 5.0)]
