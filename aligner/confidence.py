@@ -93,30 +93,40 @@ def _median(values: list[float]) -> float:
     return values[mid] if len(values) % 2 else 0.5 * (values[mid - 1] + values[mid])
 
 
+def own_features(evidence: Sequence[WordEvidence | None]) -> list[list[float] | None]:
+    """Stage 1 inputs for a run of consecutive words: fit/50, posterior, agreement, slow,
+    fast (``None`` for an unplaced word)."""
+    rates = [e.frames / max(1, e.phones) for e in evidence if e is not None]
+    typical = _median(rates) if len(rates) >= _MIN_WORDS_FOR_MEDIAN else _PRIOR_FRAMES_PER_PHONE
+    rows: list[list[float] | None] = []
+    for e in evidence:
+        if e is None:
+            rows.append(None)
+            continue
+        rate = math.log(max(1, e.frames) / max(1, e.phones) / typical)
+        fit = max(-150.0, min(20.0, e.fit))
+        rows.append([fit / 50.0, e.posterior, e.agreement, max(0.0, rate), max(0.0, -rate)])
+    return rows
+
+
+def context_features(own: Sequence[float], i: int) -> list[float]:
+    """Stage 2 inputs of word ``i``: its own score, the lowest one word away, the lowest
+    up to two words away (1 where there is no neighbour)."""
+    n = len(own)
+    one = min((own[j] for j in (i - 1, i + 1) if 0 <= j < n), default=1.0)
+    two = min((own[j] for j in range(i - 2, i + 3) if j != i and 0 <= j < n), default=1.0)
+    return [own[i], one, two]
+
+
+def _linear(weights: Sequence[float], x: Sequence[float]) -> float:
+    return _sigmoid(weights[0] + sum(w * v for w, v in zip(weights[1:], x, strict=True)))
+
+
 def own_scores(
     evidence: Sequence[WordEvidence | None], model: ConfidenceModel = SPHINX_MODEL
 ) -> list[float]:
     """Stage 1 for a run of consecutive words; an unplaced word (``None``) scores 0."""
-    rates = [e.frames / max(1, e.phones) for e in evidence if e is not None]
-    typical = _median(rates) if len(rates) >= _MIN_WORDS_FOR_MEDIAN else _PRIOR_FRAMES_PER_PHONE
-    b, w_fit, w_post, w_agree, w_slow, w_fast = model.own
-    out = []
-    for e in evidence:
-        if e is None:
-            out.append(0.0)
-            continue
-        fit = max(-150.0, min(20.0, e.fit))
-        rate = math.log(max(1, e.frames) / max(1, e.phones) / typical)
-        z = (
-            b
-            + w_fit * fit / 50.0
-            + w_post * e.posterior
-            + w_agree * e.agreement
-            + w_slow * max(0.0, rate)
-            + w_fast * max(0.0, -rate)
-        )
-        out.append(_sigmoid(z))
-    return out
+    return [0.0 if x is None else _linear(model.own, x) for x in own_features(evidence)]
 
 
 def word_scores(
@@ -128,17 +138,10 @@ def word_scores(
     so that the context stage sees which neighbours could not be placed.
     """
     own = own_scores(evidence, model)
-    b, w_own, w_one, w_two = model.context
-    n = len(own)
-    out: list[float | None] = []
-    for i, e in enumerate(evidence):
-        if e is None:
-            out.append(None)
-            continue
-        one = min((own[j] for j in (i - 1, i + 1) if 0 <= j < n), default=1.0)
-        two = min((own[j] for j in range(i - 2, i + 3) if j != i and 0 <= j < n), default=1.0)
-        out.append(_sigmoid(b + w_own * own[i] + w_one * one + w_two * two))
-    return out
+    return [
+        None if e is None else _linear(model.context, context_features(own, i))
+        for i, e in enumerate(evidence)
+    ]
 
 
 def status_of(score: float | None) -> str:
