@@ -246,9 +246,16 @@ def run(sets: list[str], fit: bool, say: Callable[[str], None]) -> dict[str, obj
                     (err, unit.score, unit.status)
                 )
                 results.setdefault(f"{set_name}, all", []).append((err, unit.score, unit.status))
+                posterior = 0.0
                 if unit.score is not None and unit.score in capture.where:
                     k, i = capture.where[unit.score]
                     captured.setdefault(set_name, []).append((capture.runs[k], i, err))
+                    evidence = capture.runs[k][i]
+                    posterior = evidence.posterior if evidence is not None else 0.0
+                # The score before this module: the decoder's word posterior alone.
+                results.setdefault(f"{set_name}, all, posterior only", []).append(
+                    (err, posterior, unit.status)
+                )
             say(f"{set_name} / {name} / {variant}: {len(hyp.units)} words")
     report: dict[str, object] = {key: summarise(words) for key, words in sorted(results.items())}
     report["cpu_seconds_per_audio_second"] = round(cpu_s / audio_s, 3) if audio_s else None

@@ -13,12 +13,14 @@ called after it (it crashes pocketsphinx 5.1).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from qalign.aligner import confidence
 from qalign.aligner.sphinx.dictionary import Lexicon
 from qalign.errors import LanguageError, MissingDependencyError, QalignError
 
@@ -135,6 +137,7 @@ class Decoder:
         # n times in one grammar needs n names, so results map back to one word each.
         self._names: dict[tuple[str, ...], list[str]] = {}
         self._count = 0
+        self._loop_ready = False
         for name, phones in _FILLERS.items():
             self._ps.add_word(name, phones, False)
 
@@ -170,6 +173,7 @@ class Decoder:
         n = len(prons)
         used: dict[tuple[str, ...], int] = {}
         owner: dict[str, int] = {}
+        pron_of: dict[str, tuple[str, ...]] = {}
         names: list[list[str]] = []
         for i, variants in enumerate(prons):
             names.append([])
@@ -177,6 +181,7 @@ class Decoder:
                 name = self._name(pron, used.get(pron, 0))
                 used[pron] = used.get(pron, 0) + 1
                 owner[name] = i
+                pron_of[name] = pron
                 names[i].append(name)
         # States 0..n sit between words; n + 1 is the final state. Null transitions
         # are avoided: a hypothesis that took one cannot be phone-aligned, and
@@ -211,13 +216,12 @@ class Decoder:
             raise DecodeFailed(str(exc)) from None
         if segments is None:
             raise DecodeFailed("no path through the grammar")
-        words = [
-            Timed(owner[s.word], s.start_frame, s.end_frame + 1, _prob(s.prob))
-            for s in segments
-            if s.word in owner
-        ]
+        segments = [s for s in segments if s.word in owner]
+        words = [Timed(owner[s.word], s.start_frame, s.end_frame + 1, _prob(s.prob)) for s in segments]
+        # What the scores are made of, read now: the next search replaces these results.
+        forced = {owner[s.word]: (_log_score(s.ascore), pron_of[s.word]) for s in segments}
         if not phones or not words:
-            return words
+            return self._scored(pcm, words, words, forced)
         try:
             ps.set_alignment()
             ps.start_utt()
@@ -238,10 +242,74 @@ class Decoder:
                 k += 1
         except (RuntimeError, ValueError, TypeError) as exc:
             logger.debug("sphinx phone pass failed (%s); timing phones word by word", exc)
-            return words
+            return self._scored(pcm, words, words, forced)
         if [w.index for w in detailed] != [w.index for w in words]:
-            return words
-        return detailed
+            return self._scored(pcm, words, words, forced)
+        return self._scored(pcm, words, detailed, forced)
+
+    def _scored(
+        self,
+        pcm: bytes,
+        words: list[Timed],
+        result: list[Timed],
+        forced: dict[int, tuple[float, tuple[str, ...]]],
+    ) -> list[Timed]:
+        """``result`` with scores from :mod:`qalign.aligner.confidence`.
+
+        The evidence: the first pass's word frames and acoustic scores against a free
+        phone loop decoded over the same audio (how much better any phone sequence fits
+        those frames, and which phones it hears there), and the word posteriors. Words
+        of the grammar before the last one placed that are missing were skipped.
+        """
+        if not words:
+            return result
+        loop = self._phone_loop(pcm)
+        free = np.zeros(max(b for _, _, b, _ in loop) + 1 if loop else 1)
+        for _, a, b, score in loop:
+            free[a:b] += score / max(1, b - a)
+        placed = {w.index: w for w in words}
+        evidence: list[confidence.WordEvidence | None] = []
+        for i in range(max(placed) + 1):
+            w = placed.get(i)
+            if w is None:
+                evidence.append(None)
+                continue
+            ascore, pron = forced[i]
+            frames = max(1, w.end - w.start)
+            heard = [
+                label
+                for label, a, b, _ in loop
+                if b > w.start + 1 and a < w.end - 1 and not label.startswith(("+", "SIL"))
+            ]
+            evidence.append(
+                confidence.WordEvidence(
+                    frames=frames,
+                    phones=max(1, len(pron)),
+                    fit=(ascore - float(free[w.start : w.end].sum())) / frames if loop else 0.0,
+                    posterior=1.0 if w.score is None else w.score,
+                    agreement=confidence.phone_agreement(pron, heard) if loop else 1.0,
+                )
+            )
+        scores = confidence.word_scores(evidence)
+        return [replace(t, score=scores[t.index]) for t in result]
+
+    def _phone_loop(self, pcm: bytes) -> list[tuple[str, int, int, float]]:
+        """The free phone loop over ``pcm``: ``(phone, first frame, end frame, score)``,
+        silence (``SIL``) and noise (``+NSN+``...) included; empty when the search fails."""
+        ps = self._ps
+        try:
+            if not self._loop_ready:
+                ps.add_allphone_file("qalign-phones", None)
+                self._loop_ready = True
+            ps.activate_search("qalign-phones")
+            ps.start_utt()
+            ps.process_raw(pcm, full_utt=True)
+            ps.end_utt()
+            segments = ps.seg() or []
+            return [(s.word, s.start_frame, s.end_frame + 1, _log_score(s.ascore)) for s in segments]
+        except (RuntimeError, ValueError) as exc:
+            logger.debug("sphinx phone loop failed (%s); scoring without it", exc)
+            return []
 
 
 def _skip_prob(words: int) -> float:
@@ -251,6 +319,11 @@ def _skip_prob(words: int) -> float:
     and a smaller one would underflow to zero.
     """
     return 1.0 if words <= 0 else max(1e-32, _SKIP_PROB ** min(words, 8))
+
+
+def _log_score(value: float) -> float:
+    """A score pocketsphinx reports as a probability back in its log units (base 1.0001)."""
+    return math.log(value) / math.log(1.0001) if value > 0 else -1e5
 
 
 def _prob(value: float) -> float | None:

@@ -19,7 +19,10 @@ When the strict grammar finds no path, a relaxed one in which words may be
 skipped is tried. Words placed are anchors; what is not placed comes out
 ``unaligned`` with interpolated times, and the summary says where.
 
-Scores are pocketsphinx's word posteriors in [0, 1].
+Scores come from :mod:`qalign.aligner.confidence`: how the forced path fits a word's
+frames against a free phone loop, which phones the loop hears there, the word
+posterior, the word's speaking rate and its neighbours; a placed word scoring below
+:data:`~qalign.aligner.confidence.UNCERTAIN_BELOW` is ``uncertain``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from qalign.aligner.confidence import UNCERTAIN_BELOW
 from qalign.aligner.longform.aligner import LongFormAligner, Progress
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.sphinx.decoder import (
@@ -57,7 +61,7 @@ class SphinxWindows(WindowEngine):
 
     name = "sphinx"
     keep_score = 0.0
-    sure_score = 0.3
+    sure_score = UNCERTAIN_BELOW  # see qalign.aligner.confidence
     min_unit_seconds = 0.03  # three frames: the shortest word the decoder can place
 
     def __init__(self, *, window_seconds: float = 30.0, phones: bool = True) -> None:
