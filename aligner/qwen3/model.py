@@ -14,10 +14,10 @@ How it runs, and why:
   a clip of one chunk or less (<= 1 s) is convolved unpadded.
 * **Language model, batched by packing.** Items are concatenated into one
   sequence, positions restart at 0 for each item, and causal attention runs
-  inside each item at its own length (a registered SDPA variant). No padding
+  inside each item at its own length. No padding
   to the longest item, and on the CPU a batch gives bit-for-bit the
   single-item result.
-  ``use_cache=False``: one pass, no KV cache.
+  The layers run by hand (:class:`~qalign.aligner.qwen3.text_model.TextModel`), no KV cache.
 * **Head only where needed.** The hidden states are gathered at the
   ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
   in float32 (a float32 copy of the head, 20 MB, when the model is bf16), so no
@@ -85,9 +85,10 @@ class Qwen3AlignerModel:
         self._token_cache: dict[str, tuple[int, ...]] = {}
         self._head_weight, self._head_bias = self._float32_head()
         from qalign.aligner.qwen3.audio_encoder import use_channels_last
+        from qalign.aligner.qwen3.text_model import TextModel
 
         use_channels_last(self.model)
-        use_packed_attention(self.model.model.language_model)
+        self.text = TextModel(self.model.model.language_model)
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -174,19 +175,8 @@ class Qwen3AlignerModel:
             embeds = lm.embed_tokens(ids[None])
             for start, it, emb in zip(starts, items, audio, strict=False):
                 embeds[0, start + 1 : start + 1 + it.n_audio_tokens] = emb.to(embeds.dtype)
-            positions = torch.cat([torch.arange(n) for n in lengths]).to(self.device)[None]
-            cu = torch.tensor(starts, dtype=torch.int32, device=self.device)
-            out = lm(
-                inputs_embeds=embeds,
-                attention_mask={"full_attention": None},
-                position_ids=positions,
-                use_cache=False,
-                cu_seq_lens_q=cu,
-                cu_seq_lens_k=cu,
-                max_length_q=max(lengths),
-                max_length_k=max(lengths),
-            )
-            hidden = out.last_hidden_state[0]
+            positions = torch.cat([torch.arange(n) for n in lengths]).to(self.device)
+            hidden = self.text.packed(embeds[0], positions, starts)
             results = []
             for start, it in zip(starts, items, strict=False):
                 # One head call per item: the matmul's row count then matches a
@@ -201,85 +191,4 @@ class Qwen3AlignerModel:
         return [logits.argmax(dim=-1).tolist() for logits in self.slot_logits(items)]
 
 
-PACKED_ATTENTION = "qalign_packed_sdpa"
-
-
-#: Query rows per block of :func:`_block_causal_attention`.
-ATTENTION_BLOCK = 256
-
-
-def _packed_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, **kwargs):
-    """Causal attention inside each ``cu_seq_lens_q`` segment of a packed sequence.
-
-    Each segment is computed at its own length, exactly as if it were alone,
-    with :func:`_block_causal_attention`. Without segment bounds (or with a
-    mask) this is transformers' plain SDPA.
-    """
-    import torch
-    from transformers.integrations.sdpa_attention import sdpa_attention_forward
-
-    cu = kwargs.pop("cu_seq_lens_q", None)
-    for key_name in ("cu_seq_lens_k", "max_length_q", "max_length_k"):
-        kwargs.pop(key_name, None)
-    if cu is None or attention_mask is not None or query.shape[0] != 1:
-        return sdpa_attention_forward(
-            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
-        )
-    groups = query.shape[1] // key.shape[1]  # query heads per key/value head
-    scale = scaling if scaling is not None else query.shape[-1] ** -0.5
-    bounds = cu.tolist()
-    outputs = [
-        _block_causal_attention(
-            query[0, :, start:end],
-            key[0, :, start:end],
-            value[0, :, start:end],
-            scale,
-            groups,
-        )
-        for start, end in zip(bounds[:-1], bounds[1:], strict=False)
-    ]
-    joined = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
-    # (heads, length, dim) -> (1, length, heads, dim), the layout transformers expects back.
-    return joined.transpose(0, 1).unsqueeze(0).contiguous(), None
-
-
-def _block_causal_attention(query, key, value, scale: float, groups: int = 1):
-    """Causal softmax attention for one sequence: query ``(heads, length, dim)``,
-    key and value ``(heads / groups, length, dim)`` (grouped-query attention);
-    returns ``(heads, length, dim)``. Inputs may be strided views: each head's
-    rows are read in place, so nothing of the whole sequence is copied.
-
-    Why not torch's SDPA: on the CPU its fused kernel was 1.4-1.8x slower than
-    plain matrix products here (bf16, 711 to 7,000 tokens). Each head runs on
-    its own, so every operand below is a plain matrix (rows at a fixed stride)
-    and no product copies its inputs (batched products over heads did, for
-    every block).
-    Queries go in blocks of :data:`ATTENTION_BLOCK` rows, each against only the
-    keys it may see, so most of the masked half of the score matrix is never
-    computed; only a block's diagonal square needs the causal mask. The softmax
-    accumulates in float32 (torch's CPU kernel does so for bf16 input).
-    """
-    import torch
-
-    heads, length, _ = query.shape
-    future = torch.ones(ATTENTION_BLOCK, ATTENTION_BLOCK, dtype=torch.bool, device=query.device).triu(1)
-    out = torch.empty_like(query)
-    for h in range(heads):
-        q, k, v, o = query[h] * scale, key[h // groups], value[h // groups], out[h]
-        for start in range(0, length, ATTENTION_BLOCK):
-            end = min(length, start + ATTENTION_BLOCK)
-            scores = torch.mm(q[start:end], k[:end].t())
-            scores[:, start:end].masked_fill_(future[: end - start, : end - start], float("-inf"))
-            torch.mm(torch.softmax(scores, dim=-1), v[:end], out=o[start:end])
-    return out
-
-
-def use_packed_attention(language_model) -> None:
-    """Make a transformers decoder use :func:`_packed_sdpa` (registered once, by name)."""
-    from transformers import AttentionInterface
-
-    AttentionInterface.register(PACKED_ATTENTION, _packed_sdpa)
-    language_model.config._attn_implementation = PACKED_ATTENTION
-
-
-__all__ = ["MIN_SEGMENT", "PreparedItem", "Qwen3AlignerModel", "use_packed_attention"]
+__all__ = ["MIN_SEGMENT", "PreparedItem", "Qwen3AlignerModel"]

@@ -1,0 +1,272 @@
+"""The Qwen3 language model of both checkpoints, run layer by layer.
+
+The aligner and the recogniser share this text stack (transformers' ``Qwen3Model``:
+RMSNorm, grouped-query attention with per-head q/k norms, rotary positions, a SwiGLU
+MLP). :class:`TextModel` runs its layers by hand, calling the model's own modules
+for every norm, projection and MLP, so the weights and the arithmetic are the
+model's; only attention and the key/value cache are ours:
+
+* :meth:`TextModel.packed`: several sequences packed end to end into one pass (no
+  padding), positions restarting at 0 in each, causal attention inside each at its
+  own length (:func:`causal_attention`). A sequence's rows never depend on the
+  other sequences of the pack.
+* :meth:`TextModel.prefill` and :meth:`TextModel.step`: the same packed pass writing
+  keys and values into a :class:`StaticCache` allocated once for a whole decode,
+  then one token per sequence per step, each attending to its own cache rows.
+  Nothing grows during decoding: keys, values and the additive mask live in
+  buffers of fixed size, written in place.
+
+On CUDA, attention inside a sequence is one fused ``scaled_dot_product_attention``
+call; on the CPU it is :func:`causal_attention` (plain matrix products, which were
+faster there than torch's fused CPU kernel and give batch-independent results).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+#: Query positions per block of :func:`causal_attention`.
+ATTENTION_BLOCK = 128
+
+_FUTURE: dict[tuple[int, int, str], torch.Tensor] = {}
+
+
+def _future_mask(block: int, groups: int, device: torch.device) -> torch.Tensor:
+    """``(block * groups, block)``: True where row ``r`` (position ``r // groups``) may not look."""
+    key = (block, groups, str(device))
+    if key not in _FUTURE:
+        rows = torch.arange(block, device=device).repeat_interleave(groups)
+        _FUTURE[key] = torch.arange(block, device=device)[None, :] > rows[:, None]
+    return _FUTURE[key]
+
+
+def causal_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    scale: float,
+    out: torch.Tensor | None = None,
+    *,
+    fused: bool | None = None,
+) -> torch.Tensor:
+    """Causal softmax attention for one sequence with grouped-query heads.
+
+    Args:
+        query: ``(length, heads, dim)``.
+        key, value: ``(length, kv_heads, dim)``; ``heads`` is a multiple of ``kv_heads``
+            and query head ``h`` reads key/value head ``h // (heads // kv_heads)``.
+        scale: multiplies the queries (usually ``dim ** -0.5``).
+        out: ``(length, heads, dim)`` to write into, else a new tensor.
+        fused: one ``scaled_dot_product_attention`` call (default on CUDA) instead
+            of the block-wise products (default elsewhere).
+
+    The block-wise form stacks the query heads that share a key/value head into one
+    matrix, so each block of :data:`ATTENTION_BLOCK` positions is two batched
+    products over the key/value heads, against only the keys the block may see;
+    only the block's diagonal square is masked. The softmax accumulates in float32
+    (torch's CPU kernel does so for bf16 input). Every row is computed from its own
+    sequence alone, so the result does not depend on what else is in a batch.
+    """
+    length, heads, dim = query.shape
+    kv_heads = key.shape[1]
+    groups = heads // kv_heads
+    if out is None:
+        out = torch.empty_like(query)
+    if fused if fused is not None else query.device.type == "cuda":
+        joined = F.scaled_dot_product_attention(
+            query.transpose(0, 1)[None],
+            key.transpose(0, 1)[None],
+            value.transpose(0, 1)[None],
+            is_causal=True,
+            scale=scale,
+            enable_gqa=groups > 1,
+        )
+        out.copy_(joined[0].transpose(0, 1))
+        return out
+    # (kv_heads, length * groups, dim): row l * groups + g is query head kv * groups + g at l.
+    q = (query * scale).view(length, kv_heads, groups, dim).transpose(0, 1)
+    q = q.reshape(kv_heads, length * groups, dim)
+    k = key.transpose(0, 1).contiguous()
+    v = value.transpose(0, 1).contiguous()
+    stacked = torch.empty_like(q)
+    block = ATTENTION_BLOCK
+    future = _future_mask(block, groups, query.device)
+    for start in range(0, length, block):
+        end = min(length, start + block)
+        rows = slice(start * groups, end * groups)
+        scores = torch.bmm(q[:, rows], k[:, :end].transpose(1, 2))
+        scores[:, :, start:end].masked_fill_(
+            future[: (end - start) * groups, : end - start], float("-inf")
+        )
+        torch.bmm(torch.softmax(scores, dim=-1), v[:, :end], out=stacked[:, rows])
+    out.view(length, kv_heads, groups, dim).copy_(
+        stacked.view(kv_heads, length, groups, dim).transpose(0, 1)
+    )
+    return out
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+@dataclass
+class StaticCache:
+    """Keys, values and the attention mask of a batch of sequences, allocated once.
+
+    Attributes:
+        keys, values: ``(layers, batch, kv_heads, capacity, dim)``.
+        bias: ``(batch, capacity)`` float32, 0 where a row may attend and ``-inf`` elsewhere.
+        lengths: ``(batch,)`` positions filled so far in each row.
+    """
+
+    keys: torch.Tensor
+    values: torch.Tensor
+    bias: torch.Tensor
+    lengths: torch.Tensor
+
+    @property
+    def capacity(self) -> int:
+        return int(self.keys.shape[3])
+
+
+class TextModel:
+    """The decoder layers of a transformers ``Qwen3Model``, run by hand (see the module doc)."""
+
+    def __init__(self, language_model: Any) -> None:
+        cfg = language_model.config
+        self.lm = language_model
+        self.layers = list(language_model.layers)
+        self.heads = int(cfg.num_attention_heads)
+        self.kv_heads = int(cfg.num_key_value_heads)
+        self.head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // self.heads)
+        self.groups = self.heads // self.kv_heads
+        attn = self.layers[0].self_attn
+        self.scale = float(attn.scaling)
+        if any(layer.self_attn.sliding_window for layer in self.layers):
+            raise ValueError("sliding-window attention layers are not supported")
+
+    # -- shared pieces -------------------------------------------------------------------
+
+    def rotary(self, positions: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """cos and sin ``(n, 1, dim)`` for integer ``positions`` ``(n,)``, in ``like``'s dtype."""
+        cos, sin = self.lm.rotary_emb(like, positions[None])
+        return cos[0, :, None], sin[0, :, None]
+
+    def _project(self, layer: Any, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+        attn = layer.self_attn
+        n = x.shape[0]
+        h = layer.input_layernorm(x)
+        q = attn.q_norm(attn.q_proj(h).view(n, self.heads, self.head_dim))
+        k = attn.k_norm(attn.k_proj(h).view(n, self.kv_heads, self.head_dim))
+        v = attn.v_proj(h).view(n, self.kv_heads, self.head_dim)
+        q = q * cos + _rotate_half(q) * sin
+        k = k * cos + _rotate_half(k) * sin
+        return q, k, v
+
+    @staticmethod
+    def _finish(layer: Any, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        x = x + layer.self_attn.o_proj(attended.reshape(x.shape[0], -1))
+        return x + layer.mlp(layer.post_attention_layernorm(x))
+
+    # -- packed sequences, no cache ------------------------------------------------------
+
+    def packed(
+        self,
+        embeds: torch.Tensor,
+        positions: torch.Tensor,
+        bounds: list[int],
+        cache: StaticCache | None = None,
+    ) -> torch.Tensor:
+        """Final hidden states ``(total, hidden)`` of sequences packed end to end.
+
+        Args:
+            embeds: ``(total, hidden)`` input embeddings.
+            positions: ``(total,)`` rotary positions (each sequence from 0).
+            bounds: ``[0, end_1, end_2, ..., total]``: sequence ``i`` is rows
+                ``bounds[i]:bounds[i + 1]``.
+            cache: when given, sequence ``i``'s keys and values are also written into
+                its row ``i`` (positions ``0..length-1``), for :meth:`step`.
+        """
+        cos, sin = self.rotary(positions, embeds)
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        x = embeds
+        for index, layer in enumerate(self.layers):
+            q, k, v = self._project(layer, x, cos, sin)
+            attended = torch.empty_like(q)
+            for row, (start, end) in enumerate(spans):
+                causal_attention(
+                    q[start:end], k[start:end], v[start:end], self.scale, attended[start:end]
+                )
+                if cache is not None:
+                    cache.keys[index, row, :, : end - start].copy_(k[start:end].transpose(0, 1))
+                    cache.values[index, row, :, : end - start].copy_(v[start:end].transpose(0, 1))
+            x = self._finish(layer, x, attended)
+        return self.lm.norm(x)
+
+    # -- decoding with a static cache ----------------------------------------------------
+
+    def new_cache(self, batch: int, capacity: int, like: torch.Tensor) -> StaticCache:
+        """An empty cache for ``batch`` rows of up to ``capacity`` positions each."""
+        shape = (len(self.layers), batch, self.kv_heads, capacity, self.head_dim)
+        return StaticCache(
+            keys=torch.zeros(shape, dtype=like.dtype, device=like.device),
+            values=torch.zeros(shape, dtype=like.dtype, device=like.device),
+            bias=torch.full((batch, capacity), float("-inf"), device=like.device),
+            lengths=torch.zeros(batch, dtype=torch.long, device=like.device),
+        )
+
+    def prefill(self, prompts: list[torch.Tensor], cache: StaticCache) -> torch.Tensor:
+        """Run the prompts (``(length_i, hidden)`` each) as one pack, filling ``cache``.
+
+        Returns the final hidden state of each prompt's last position, ``(batch, hidden)``.
+        """
+        lengths = [int(p.shape[0]) for p in prompts]
+        if max(lengths) > cache.capacity:
+            raise ValueError(f"a prompt of {max(lengths)} positions exceeds the cache")
+        bounds = [0]
+        for n in lengths:
+            bounds.append(bounds[-1] + n)
+        device = prompts[0].device
+        positions = torch.cat([torch.arange(n, device=device) for n in lengths])
+        hidden = self.packed(torch.cat(prompts), positions, bounds, cache)
+        for row, n in enumerate(lengths):
+            cache.bias[row, :n] = 0.0
+        cache.lengths.copy_(torch.tensor(lengths, device=device))
+        return hidden[torch.tensor(bounds[1:], device=device) - 1]
+
+    def step(self, embeds: torch.Tensor, cache: StaticCache) -> torch.Tensor:
+        """One new position per row: ``embeds`` ``(batch, hidden)`` -> final hidden ``(batch, hidden)``.
+
+        Row ``b``'s token goes at position ``cache.lengths[b]`` (its own prompt
+        length plus the steps so far) and attends to that row's cache only.
+        """
+        batch = embeds.shape[0]
+        rows = torch.arange(batch, device=embeds.device)
+        at = cache.lengths
+        if int(at.max()) >= cache.capacity:
+            raise ValueError("the static cache is full")
+        cache.bias[rows, at] = 0.0
+        seen = int(at.max()) + 1
+        bias = cache.bias[:, None, None, :seen]
+        cos, sin = self.rotary(at, embeds)
+        x = embeds
+        shape = (batch, self.kv_heads, self.groups, self.head_dim)
+        for index, layer in enumerate(self.layers):
+            q, k, v = self._project(layer, x, cos, sin)
+            keys, values = cache.keys[index], cache.values[index]
+            keys[rows, :, at] = k
+            values[rows, :, at] = v
+            scores = torch.matmul((q * self.scale).view(shape), keys[:, :, :seen].transpose(-1, -2))
+            probs = torch.softmax(scores.float() + bias, dim=-1).to(q.dtype)
+            attended = torch.matmul(probs, values[:, :, :seen])
+            x = self._finish(layer, x, attended)
+        cache.lengths += 1
+        return self.lm.norm(x)
+
+
+__all__ = ["ATTENTION_BLOCK", "StaticCache", "TextModel", "causal_attention"]
