@@ -220,6 +220,22 @@ class TextModel:
             lengths=torch.zeros(batch, dtype=torch.long, device=like.device),
         )
 
+    @staticmethod
+    def grow(cache: StaticCache, capacity: int) -> None:
+        """Give every row of ``cache`` room for ``capacity`` positions (contents kept)."""
+        old = cache.capacity
+        if capacity <= old:
+            return
+        for name in ("keys", "values"):
+            buffer = getattr(cache, name)
+            shape = (*buffer.shape[:3], capacity, buffer.shape[4])
+            bigger = buffer.new_zeros(shape)
+            bigger[:, :, :, :old].copy_(buffer)
+            setattr(cache, name, bigger)
+        bias = cache.bias.new_full((cache.bias.shape[0], capacity), float("-inf"))
+        bias[:, :old].copy_(cache.bias)
+        cache.bias = bias
+
     def prefill(self, prompts: list[torch.Tensor], cache: StaticCache) -> torch.Tensor:
         """Run the prompts (``(length_i, hidden)`` each) as one pack, filling ``cache``.
 

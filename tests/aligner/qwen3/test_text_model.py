@@ -1,0 +1,119 @@
+"""The hand-run Qwen3 text stack: block-wise and fused attention, packing, the static cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from qalign.aligner.qwen3 import text_model  # noqa: E402
+from qalign.aligner.qwen3.text_model import TextModel, causal_attention  # noqa: E402
+
+
+def _naive(query, key, value, scale):
+    """Full-matrix causal attention in float64, head by head (the definition)."""
+    length, heads, _ = query.shape
+    groups = heads // key.shape[1]
+    out = torch.empty(query.shape, dtype=torch.float64)
+    future = torch.ones(length, length, dtype=torch.bool).triu(1)
+    for h in range(heads):
+        q, k, v = (t.double() for t in (query[:, h], key[:, h // groups], value[:, h // groups]))
+        scores = (q * scale) @ k.T
+        out[:, h] = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1) @ v
+    return out
+
+
+@pytest.mark.parametrize("length", [1, 7, 128, 129, 300])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_block_and_fused_attention_match_the_definition(length: int, groups: int) -> None:
+    gen = torch.Generator().manual_seed(length * groups)
+    kv_heads, dim = 3, 16
+    query = torch.randn(length, kv_heads * groups, dim, generator=gen)
+    key = torch.randn(length, kv_heads, dim, generator=gen)
+    value = torch.randn(length, kv_heads, dim, generator=gen)
+    want = _naive(query, key, value, 0.25)
+    block = causal_attention(query, key, value, 0.25, fused=False)
+    fused = causal_attention(query, key, value, 0.25, fused=True)  # the CUDA path's call
+    assert torch.allclose(block.double(), want, atol=1e-5)
+    assert torch.allclose(fused.double(), want, atol=1e-5)
+
+
+def test_block_attention_reads_strided_views_and_writes_into_out() -> None:
+    gen = torch.Generator().manual_seed(0)
+    packed = torch.randn(
+        200, 8 * 16, generator=gen
+    )  # (length, q heads + k + v) like a fused projection
+    query = packed[:, :64].view(200, 4, 16)
+    key = packed[:, 64:96].view(200, 2, 16)
+    value = packed[:, 96:].view(200, 2, 16)
+    out = torch.full((200, 4, 16), float("nan"))
+    causal_attention(query, key, value, 0.25, out, fused=False)
+    want = causal_attention(query.contiguous(), key.contiguous(), value.contiguous(), 0.25)
+    assert torch.equal(out, want)
+
+
+@pytest.fixture(scope="module")
+def text(parity_dir: Path) -> TextModel:
+    from qalign.checkpoint import load_model
+
+    loaded = load_model(parity_dir / "asr-tiny-hf", "asr", device="cpu", dtype="fp32")
+    return TextModel(loaded.model.model.language_model)
+
+
+def _embeds(text: TextModel, length: int, seed: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(length, text.lm.config.hidden_size, generator=gen) * 0.5
+
+
+@torch.inference_mode()
+def test_packed_rows_do_not_depend_on_their_neighbours(text: TextModel) -> None:
+    a, b = _embeds(text, 45, 1), _embeds(text, 70, 2)
+    alone = text.packed(b, torch.arange(70), [0, 70])
+    both = text.packed(
+        torch.cat([a, b]), torch.cat([torch.arange(45), torch.arange(70)]), [0, 45, 115]
+    )
+    assert torch.equal(both[45:], alone)
+
+
+@torch.inference_mode()
+def test_packed_matches_transformers_forward(text: TextModel) -> None:
+    x = _embeds(text, 150, 3)
+    ours = text.packed(x, torch.arange(150), [0, 150])
+    ref = text.lm(inputs_embeds=x[None], position_ids=torch.arange(150)[None], use_cache=False)
+    assert torch.allclose(ours, ref.last_hidden_state[0], atol=1e-5)
+
+
+@torch.inference_mode()
+def test_cached_steps_equal_a_full_pass(text: TextModel) -> None:
+    """Prefill two prompts of different lengths, then 3 steps: each step's hidden state
+    is the one a full pass over prompt + fed tokens gives at that position."""
+    prompts = [_embeds(text, 20, 4), _embeds(text, 33, 5)]
+    fed = [_embeds(text, 3, 6), _embeds(text, 3, 7)]
+    cache = text.new_cache(2, 34, prompts[0])  # one row too short for 3 steps: grows
+    keys_before = cache.keys.data_ptr()
+    last = text.prefill(prompts, cache)
+    for row in range(2):
+        full = text.packed(prompts[row], torch.arange(len(prompts[row])), [0, len(prompts[row])])
+        assert torch.allclose(last[row], full[-1], atol=1e-5)
+    for step in range(3):
+        if int(cache.lengths.max()) >= cache.capacity:
+            text.grow(cache, cache.capacity + 4)
+        elif step:
+            assert cache.keys.data_ptr() == keys_before  # written in place, not reallocated
+        keys_before = cache.keys.data_ptr()
+        hidden = text.step(torch.stack([fed[0][step], fed[1][step]]), cache)
+        for row in range(2):
+            seq = torch.cat([prompts[row], fed[row][: step + 1]])
+            full = text.packed(seq, torch.arange(len(seq)), [0, len(seq)])
+            assert torch.allclose(hidden[row], full[-1], atol=1e-5), (step, row)
+    assert cache.lengths.tolist() == [23, 36]
+
+
+def test_future_mask_is_cached_per_shape() -> None:
+    first = text_model._future_mask(4, 2, torch.device("cpu"))
+    assert first.shape == (8, 4)
+    assert first[:2].tolist() == [[False, True, True, True]] * 2  # position 0 sees only itself
+    assert text_model._future_mask(4, 2, torch.device("cpu")) is first
