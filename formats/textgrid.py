@@ -1,4 +1,5 @@
-"""Praat TextGrid, long (default) and short text form, read and written through praatio.
+"""Praat TextGrid, long (default) and short text form, read as Praat reads it
+(:mod:`qalign.formats.praat_text`) and written as Praat writes it, in chunks.
 
 File format: https://www.fon.hum.uva.nl/praat/manual/TextGrid_file_formats.html
 
@@ -14,8 +15,10 @@ Writing (format ids ``textgrid``, and ``textgrid-short`` for the short form):
   every interval is positive and every file reads back: a unit shorter than
   1 µs (the engine's ``[t, t]`` words) is widened to 1 ms into the free time
   after it, else before it, else by taking from its neighbours; a gap shorter
-  than 1 µs is closed; a time under 0.1 ms is written as 0 (praatio would
-  print it in exponent form, which its own long-form reader rejects).
+  than 1 µs is closed; a time under 0.1 ms is written as 0 (``repr`` would
+  print it in exponent form, which some readers, praatio among them, reject).
+* Labels are quoted with ``"`` doubled, as Praat does; control characters are
+  made visible (:func:`qalign.formats.safetext.visible`).
   Overlapping segments (subtitle cues) are cut where the next one starts.
 
 Reading: long or short form, any encoding :func:`qalign.formats.base.decode_text`
@@ -27,22 +30,26 @@ phone tier. Its non-empty intervals become units, except silence marks
 Intervals overlapping by less than 1 µs (float noise Praat accepts) are
 joined; larger overlaps raise. Segments come from a ``segments``, ``phrase(s)``,
 ``sentence(s)`` or ``utterance(s)`` tier, phones from ``phones``/``phone``.
-Point tiers are skipped with a warning.
+Point tiers are skipped with a warning. Any text inside a label (``item [2]:``,
+``"IntervalTier"``) reads back as the label. Errors name the line.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from qalign.alignment import Alignment, Phone
 from qalign.formats.base import Format
+from qalign.formats.praat_text import Tier, parse_textgrid
 from qalign.formats.registry import register
 from qalign.formats.safetext import visible
 from qalign.formats.wordlist import (
     Row,
     alignment_from_rows,
+    in_chunks,
     join_small_overlaps,
     tier_role,
     unit_tier_name,
@@ -105,71 +112,117 @@ def positive_spans(
     return list(zip(start, end))
 
 
-def _tier(name: str, rows: list[Row], xmax: float) -> dict[str, Any]:
-    from praatio.data_classes.interval_tier import IntervalTier
-
-    spans = positive_spans([(r.start, r.end) for r in rows], xmax)
-    # praatio validates the tier (order, overlap, bounds) with the values in its message.
-    tier = IntervalTier(name, [(s, e, visible(r.text)) for (s, e), r in zip(spans, rows)], 0.0, xmax)
-    return {"class": tier.tierType, "name": name, "xmin": 0.0, "xmax": tier.maxTimestamp,
-            "entries": tier.entries}
+def _number(x: float) -> str:
+    """A time as Praat files show it: a whole number without decimals, else ``repr``."""
+    whole = int(x)
+    if abs(x - whole) <= 1e-14 * max(abs(x), abs(whole)):
+        return str(whole)
+    return repr(x)
 
 
-def _xmax(alignment: Alignment) -> float:
-    """The grid's end: the duration, unless widening pushed a span past it."""
-    ends = [
-        e
-        for group in (alignment.units, alignment.phones, alignment.segments)
-        for _, e in positive_spans([(x.start, x.end) for x in group], alignment.duration)
-    ]
-    return max([alignment.duration, MIN_INTERVAL, *ends])
+def _quoted(text: str) -> str:
+    return '"' + visible(text).replace('"', '""') + '"'
+
+
+def _filled(spans: list[tuple[float, float]], labels: list[str], xmax: float) -> Iterator[tuple[float, float, str]]:
+    """The tier's intervals from 0 to ``xmax``: labelled spans with empty ones in the gaps."""
+    previous = 0.0
+    for (start, end), label in zip(spans, labels):
+        if previous < start:
+            yield previous, start, ""
+        yield start, end, label
+        previous = end
+    if previous < xmax or not spans:
+        yield previous, xmax, ""
+
+
+def _tier_lines(name: str, spans: list[tuple[float, float]], labels: list[str], xmax: float,
+                index: int, short: bool) -> Iterator[str]:
+    size = sum(1 for _ in _filled(spans, labels, xmax))
+    if short:
+        yield from ('"IntervalTier"', _quoted(name), "0", _number(xmax), str(size))
+        for start, end, label in _filled(spans, labels, xmax):
+            yield _number(start)
+            yield _number(end)
+            yield _quoted(label)
+        return
+    tab = "    "
+    yield f"{tab}item [{index}]:"
+    yield f'{tab * 2}class = "IntervalTier" '
+    yield f"{tab * 2}name = {_quoted(name)} "
+    yield f"{tab * 2}xmin = 0 "
+    yield f"{tab * 2}xmax = {_number(xmax)} "
+    yield f"{tab * 2}intervals: size = {size} "
+    for i, (start, end, label) in enumerate(_filled(spans, labels, xmax), 1):
+        yield f"{tab * 2}intervals [{i}]:"
+        yield f"{tab * 3}xmin = {_number(start)} "
+        yield f"{tab * 3}xmax = {_number(end)} "
+        yield f"{tab * 3}text = {_quoted(label)} "
+
+
+def _tiers(alignment: Alignment) -> list[tuple[str, list[tuple[float, float]], list[str]]]:
+    groups = []
+    if alignment.units:
+        groups.append((unit_tier_name(alignment), [(u.start, u.end, u.text) for u in alignment.units]))
+    if alignment.phones:
+        groups.append(("phones", [(p.start, p.end, p.label) for p in alignment.phones]))
+    if alignment.segments or not alignment.units:
+        groups.append(("segments", [(s.start, s.end, s.text) for s in alignment.segments]))
+    tiers = []
+    for name, items in groups:
+        spans = positive_spans([(s, e) for s, e, _ in items], alignment.duration)
+        tiers.append((name, spans, [label for _, _, label in items]))
+    return tiers
+
+
+def iter_textgrid(alignment: Alignment, *, short: bool = False) -> Iterator[str]:
+    """:func:`dumps_textgrid` in chunks of lines."""
+    tiers = _tiers(alignment)
+    # The grid's end: the duration, unless widening pushed a span past it.
+    xmax = max([alignment.duration, MIN_INTERVAL, *(spans[-1][1] for _, spans, _ in tiers if spans)])
+
+    def lines() -> Iterator[str]:
+        yield 'File type = "ooTextFile"'
+        yield 'Object class = "TextGrid"'
+        yield ""
+        if short:
+            yield from ("0", _number(xmax), "<exists>", str(len(tiers)))
+        else:
+            yield from ("xmin = 0 ", f"xmax = {_number(xmax)} ", "tiers? <exists> ",
+                        f"size = {len(tiers)} ", "item []: ")
+        for index, (name, spans, labels) in enumerate(tiers, 1):
+            yield from _tier_lines(name, spans, labels, xmax, index, short)
+
+    return in_chunks(lines())
 
 
 def dumps_textgrid(alignment: Alignment, *, short: bool = False) -> str:
     """Render ``alignment`` as a TextGrid (long text form unless ``short``)."""
-    from praatio.utilities import textgrid_io
-
-    xmax = _xmax(alignment)
-    tiers = []
-    if alignment.units:
-        rows = [Row(u.text, u.start, u.end) for u in alignment.units]
-        tiers.append(_tier(unit_tier_name(alignment), rows, xmax))
-    if alignment.phones:
-        tiers.append(_tier("phones", [Row(p.label, p.start, p.end) for p in alignment.phones], xmax))
-    if alignment.segments or not alignment.units:
-        tiers.append(_tier("segments", [Row(s.text, s.start, s.end) for s in alignment.segments], xmax))
-    grid = {"xmin": 0.0, "xmax": xmax, "tiers": tiers}
-    return textgrid_io.getTextgridAsStr(
-        grid,
-        "short_textgrid" if short else "long_textgrid",
-        includeBlankSpaces=True,
-        minimumIntervalLength=None,  # never let praatio drop a labelled interval
-    )
+    return "".join(iter_textgrid(alignment, short=short))
 
 
-def _parse(text: str) -> dict[str, Any]:
-    from praatio.utilities import errors, textgrid_io
+def _rows(tier: Tier, xmax: float) -> list[Row]:
+    """The tier's labelled intervals, silence marks left out, float-noise overlaps joined.
 
-    head = text[:200]
-    if "ooBinaryFile" in head:
-        raise ValueError("binary TextGrid is not supported: save it as a text file in Praat")
-    if "TextGrid" not in head:
-        raise ValueError('not a TextGrid (no "TextGrid" object class in the header)')
-    try:
-        # praatio's short-form reader drops the last label when the file has no final newline.
-        return textgrid_io.parseTextgridStr(text + "\n", includeEmptyIntervals=False)
-    except (errors.PraatioException, ValueError, IndexError, KeyError, TypeError,
-            AttributeError) as exc:
-        raise ValueError(f"not a valid TextGrid: {exc or type(exc).__name__}") from None
-
-
-def _rows(tier: dict[str, Any]) -> list[Row]:
-    """The tier's labelled intervals, silence marks left out, float-noise overlaps joined."""
-    rows = [
-        Row(label, float(start), float(end))
-        for start, end, label in tier["entries"]
-        if label.strip().lower() not in _SILENCE
-    ]
+    Raises:
+        ValueError: an interval that ends before it starts, overlaps the previous one
+            or ends past the grid; the message names its line.
+    """
+    rows: list[Row] = []
+    for item in tier.items:
+        if item.label.strip().lower() in _SILENCE:
+            continue
+        where = f"line {item.line}: tier {tier.name!r}: interval {item.label[:40]!r}"
+        if item.end < item.start:
+            raise ValueError(f"{where} ends ({item.end:g} s) before it starts ({item.start:g} s)")
+        if item.start < 0:
+            raise ValueError(f"{where} starts at a negative time ({item.start:g} s)")
+        if item.end > xmax + _TINY:
+            raise ValueError(f"{where} ends ({item.end:g} s) past the grid's end ({xmax:g} s)")
+        if rows and item.start < rows[-1].end - _TINY:
+            raise ValueError(f"{where} starts ({item.start:g} s) before the previous one ends "
+                             f"({rows[-1].end:g} s)")
+        rows.append(Row(item.label, item.start, item.end))
     return join_small_overlaps(rows, _TINY)
 
 
@@ -178,37 +231,39 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
 
     Raises:
         ValueError: not a TextGrid, an unknown or point ``tier``, or times that
-            break the data model (overlapping, reversed, past the grid's end).
+            break the data model (overlapping, reversed, past the grid's end); the
+            message names the line.
     """
-    grid = _parse(text)
+    grid = parse_textgrid(text)
+    xmax = max(grid.xmax, 0.0)
     intervals = []
-    for t in grid["tiers"]:
-        if t["class"] == "IntervalTier":
+    for t in grid.tiers:
+        if t.kind == "IntervalTier":
             intervals.append(t)
-        elif t["name"] != tier:
-            logger.warning("TextGrid point tier %r skipped: only interval tiers are read", t["name"])
+        elif t.name != tier:
+            logger.warning("TextGrid point tier %r skipped: only interval tiers are read", t.name)
     if tier is not None:
-        chosen = [t for t in grid["tiers"] if t["name"] == tier]
+        chosen = [t for t in grid.tiers if t.name == tier]
         if not chosen:
-            names = ", ".join(repr(t["name"]) for t in grid["tiers"])
+            names = ", ".join(repr(t.name) for t in grid.tiers)
             raise ValueError(f"no tier named {tier!r} (tiers: {names})")
-        if chosen[0]["class"] != "IntervalTier":
+        if chosen[0].kind != "IntervalTier":
             raise ValueError(f"tier {tier!r} is a point tier; choose an interval tier")
         words = chosen[0]
     else:
-        words = next((t for t in intervals if tier_role(t["name"]) == "words"), None)
+        words = next((t for t in intervals if tier_role(t.name) == "words"), None)
         if words is None:
-            words = next((t for t in intervals if not tier_role(t["name"])), None)
+            words = next((t for t in intervals if not tier_role(t.name)), None)
     rest = [t for t in intervals if t is not words]
-    segs = next((t for t in rest if tier_role(t["name"]) == "segments"), None)
-    phones = next((t for t in rest if tier_role(t["name"]) == "phones"), None)
+    segs = next((t for t in rest if tier_role(t.name) == "segments"), None)
+    phones = next((t for t in rest if tier_role(t.name) == "phones"), None)
     alignment = alignment_from_rows(
-        _rows(words) if words else [],
-        duration=float(grid["xmax"]),
-        segments=_rows(segs) if segs else [],
+        _rows(words, xmax) if words else [],
+        duration=xmax,
+        segments=_rows(segs, xmax) if segs else [],
     )
     if phones:
-        phone_list = [Phone(r.text, r.start, r.end) for r in _rows(phones)]
+        phone_list = [Phone(r.text, r.start, r.end) for r in _rows(phones, xmax)]
         alignment = replace(alignment, phones=tuple(phone_list))
     return alignment
 
@@ -222,6 +277,9 @@ class TextGridFormat(Format):
     def dumps(self, alignment: Alignment, *, short: bool = False, **_: Any) -> str:
         return dumps_textgrid(alignment, short=short)
 
+    def iter_dumps(self, alignment: Alignment, *, short: bool = False, **_: Any) -> Iterator[str]:
+        return iter_textgrid(alignment, short=short)
+
     def loads(self, text: str, *, tier: str | None = None, **_: Any) -> Alignment:
         return loads_textgrid(text, tier=tier)
 
@@ -233,6 +291,9 @@ class ShortTextGridFormat(Format):
 
     def dumps(self, alignment: Alignment, **_: Any) -> str:
         return dumps_textgrid(alignment, short=True)
+
+    def iter_dumps(self, alignment: Alignment, **_: Any) -> Iterator[str]:
+        return iter_textgrid(alignment, short=True)
 
     def loads(self, text: str, *, tier: str | None = None, **_: Any) -> Alignment:
         return loads_textgrid(text, tier=tier)
