@@ -211,6 +211,27 @@ def _check_order(kind: str, items: Sequence[Any], label: str, duration: float) -
         prev_end = item.end
 
 
+def unit_from_dict(w: dict[str, Any]) -> Unit:
+    """One word of the JSON form as a :class:`Unit`.
+
+    Raises:
+        KeyError, TypeError, ValueError: a field is missing or of the wrong type;
+        ValidationError: the values break the data model.
+    """
+    text = str(w["text"])
+    norm = w.get("norm", text)
+    return Unit(
+        text=text,
+        norm=text if norm == text else str(norm),
+        start=float(w["start"]),
+        end=float(w["end"]),
+        score=None if w.get("score") is None else float(w["score"]),
+        char_start=w.get("char_start"),
+        char_end=w.get("char_end"),
+        status=str(w.get("status") or "aligned"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Alignment:
     """Units, segments and phones timed against one audio file.
@@ -346,7 +367,8 @@ class Alignment:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alignment:
-        """Rebuild an alignment from :meth:`to_dict` output.
+        """Rebuild an alignment from :meth:`to_dict` output. Items of ``words`` may
+        already be :class:`Unit` objects (built by :func:`unit_from_dict` while parsing).
 
         Raises:
             ValidationError: unknown schema version, missing fields or invalid values.
@@ -361,19 +383,7 @@ class Alignment:
                     f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
                 )
             src = data.get("source") or {}
-            words = [
-                Unit(
-                    text=str(w["text"]),
-                    norm=str(w.get("norm", w["text"])),
-                    start=float(w["start"]),
-                    end=float(w["end"]),
-                    score=None if w.get("score") is None else float(w["score"]),
-                    char_start=w.get("char_start"),
-                    char_end=w.get("char_end"),
-                    status=str(w.get("status") or "aligned"),
-                )
-                for w in data.get("words", [])
-            ]
+            words = [w if isinstance(w, Unit) else unit_from_dict(w) for w in data["words"]]
             segments = []
             for s in data.get("segments", []):
                 first, last = s.get("words", [0, 0])

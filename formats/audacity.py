@@ -28,7 +28,14 @@ from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.textgrid import positive_spans
 from qalign.formats.timing import nonzero_spans
-from qalign.formats.wordlist import Row, alignment_from_rows, in_chunks, one_line, rows_of
+from qalign.formats.wordlist import (
+    Row,
+    alignment_from_rows,
+    in_chunks,
+    numbered_lines,
+    one_line,
+    rows_of,
+)
 
 _TICK = 1e-6  # seconds: one microsecond, the 6th decimal
 
@@ -62,7 +69,7 @@ def loads_audacity(text: str) -> Alignment:
             overlapping or reversed labels.
     """
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in numbered_lines(text):
         if not line.strip() or line.startswith("\\"):
             continue
         fields = line.split("\t", 2)

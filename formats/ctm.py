@@ -45,6 +45,7 @@ from qalign.formats.wordlist import (
     alignment_from_rows,
     in_chunks,
     join_small_overlaps,
+    numbered_lines,
     one_line,
     rows_of,
 )
@@ -108,11 +109,12 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
         ValueError: a line with fewer than 5 fields or non-numeric times, no
             record for the requested file/channel, or overlapping words.
     """
-    rows: list[tuple[float, int, Row]] = []
+    rows: list[Row] = []
+    in_order = True
     chosen: tuple[str, str] | None = None
     left_out: set[tuple[str, str]] = set()
     alternative = 0  # inside <ALT_BEGIN> ... <ALT_END>: which alternative this is
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in numbered_lines(text):
         fields = line.split()
         if not fields or fields[0].startswith(";;"):
             continue
@@ -135,17 +137,20 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
         except ValueError:
             raise ValueError(f"line {number}: start/duration are not numbers in {line!r}") from None
         end = round(start + duration, 9)  # 11.851 + 0.204 is 12.055000000000001 in floats
-        rows.append((start, number, Row(fields[4], start, end, _score(fields))))
+        if rows and start < rows[-1].start:
+            in_order = False
+        rows.append(Row(fields[4], start, end, _score(fields)))
     if chosen is None and left_out:
         found = ", ".join(f"{f} {c}" for f, c in sorted(left_out))
         raise ValueError(f"no records for file {file_id!r} channel {channel!r} (found: {found})")
     if left_out and chosen is not None:
         logger.warning("CTM: read file %s channel %s only; left out %d other file/channel pairs",
                        chosen[0], chosen[1], len(left_out))
-    rows.sort(key=lambda item: (item[0], item[1]))
+    if not in_order:
+        rows.sort(key=lambda row: row.start)  # stable: file order among equal starts
     # Start and duration are each rounded to the file's precision, so a word may
     # end up to one rounding step after the next one starts: join those.
-    return alignment_from_rows(join_small_overlaps([r for _, _, r in rows], _OVERLAP))
+    return alignment_from_rows(join_small_overlaps(rows, _OVERLAP))
 
 
 @register

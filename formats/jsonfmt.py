@@ -16,7 +16,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from qalign.alignment import Alignment
+from qalign.alignment import Alignment, unit_from_dict
+from qalign.errors import ValidationError
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.safetext import json_escape_controls
@@ -85,10 +86,35 @@ class JsonFormat(Format):
         return iter_json(alignment, indent)
 
     def loads(self, text: str, **_: Any) -> Alignment:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("JSON top level is not an object")
-        return Alignment.from_dict(data)
+        return loads_json(text)
+
+
+def _word_hook(obj: dict[str, Any]) -> Any:
+    """Called by the parser for every JSON object as soon as it is complete: a word
+    becomes a :class:`~qalign.alignment.Unit` at once (segments, phones and stretches
+    have ``words``/``label``/``reason`` and are left as they are)."""
+    if "text" in obj and "start" in obj and "end" in obj and "words" not in obj:
+        return unit_from_dict(obj)
+    return obj
+
+
+def loads_json(text: str) -> Alignment:
+    """Parse qalign JSON (any readable schema version).
+
+    Raises:
+        ValueError: not JSON, or not an alignment; ValidationError for values that
+            break the data model.
+    """
+    try:
+        data = json.loads(text, object_hook=_word_hook)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    except ValidationError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        raise ValidationError(f"not a qalign alignment JSON: {exc!r}") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValueError("JSON top level is not an object")
+    return Alignment.from_dict(data)

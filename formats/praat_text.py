@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
+
+from qalign.formats.wordlist import Row
 
 # Skipped material, then one value: a string, a flag, a number, a stray character, or
 # the end. The value part matches wherever the skipping stops, so the pattern never
@@ -34,21 +36,19 @@ _TOKEN = re.compile(
 )
 
 
-class Interval(NamedTuple):
-    """One interval (or point: ``start == end``) of a tier, times in seconds."""
-
-    start: float
-    end: float
-    label: str
-    line: int
+TOLERANCE = 1e-6
+"""Seconds: an interval may overlap the previous one, or pass the tier's end, by this
+much (float noise Praat accepts); more is an error."""
 
 
 class Tier(NamedTuple):
+    """One tier: its labelled intervals (points: ``start == end``) as rows, in file order."""
+
     kind: str  # "IntervalTier" or "TextTier" (points)
     name: str
     xmin: float
     xmax: float
-    items: list[Interval]
+    items: list[Row]
 
 
 class Grid(NamedTuple):
@@ -86,12 +86,16 @@ class _Reader:
                 break
             assert kind is not None
             return kind, match.group(kind)
-        raise ValueError(f"line {self.line(len(self.text))}: the file ends where {what} was expected")
+        raise ValueError(
+            f"line {self.line(len(self.text))}: the file ends where {what} was expected"
+        )
 
     def string(self, what: str) -> str:
         kind, value = self._next(what)
         if kind != 1:
-            raise ValueError(f"line {self.line()}: expected {what} (a quoted text), found {value!r}")
+            raise ValueError(
+                f"line {self.line()}: expected {what} (a quoted text), found {value!r}"
+            )
         return value.replace('""', '"') if '""' in value else value
 
     def number(self, what: str) -> float:
@@ -116,33 +120,57 @@ class _Reader:
     def flag(self, what: str) -> str:
         kind, value = self._next(what)
         if kind != 2:
-            raise ValueError(f"line {self.line()}: expected {what} (<exists>), found {value[:40]!r}")
+            raise ValueError(
+                f"line {self.line()}: expected {what} (<exists>), found {value[:40]!r}"
+            )
         return value
 
 
-def _items(reader: _Reader, kind: str, name: str, xmax: float) -> Iterator[Interval]:
+def _items(
+    reader: _Reader, kind: str, name: str, xmax: float, skip: Callable[[str], bool]
+) -> Iterator[Row]:
+    """The tier's items, checked: in order, not reversed, not past ``xmax``."""
     size = reader.count(f"the number of items of tier {name!r}")
+    previous = 0.0
     for _ in range(size):
         if kind == "IntervalTier":
             start = reader.number("an interval's start")
-            line = reader.line()
             end = reader.number("an interval's end")
             label = reader.string("an interval's text")
         else:
             start = end = reader.number("a point's time")
-            line = reader.line()
             label = reader.string("a point's mark")
-        yield Interval(start, end, label, line)
+        if skip(label):
+            continue
+        where = f"line {reader.line()}: tier {name!r}: {label[:40]!r}"
+        if end < start:
+            raise ValueError(f"{where} ends ({end:g} s) before it starts ({start:g} s)")
+        if start < 0:
+            raise ValueError(f"{where} starts at a negative time ({start:g} s)")
+        if end > xmax + TOLERANCE:
+            raise ValueError(f"{where} ends ({end:g} s) past the tier's end ({xmax:g} s)")
+        if start < previous - TOLERANCE:
+            raise ValueError(
+                f"{where} starts ({start:g} s) before the previous one ends ({previous:g} s)"
+            )
+        previous = end
+        yield Row(label, start, end)
 
 
-def parse_textgrid(text: str, keep_empty: bool = False) -> Grid:
+def _blank(label: str) -> bool:
+    return not label.strip()
+
+
+def parse_textgrid(text: str, skip: Callable[[str], bool] = _blank) -> Grid:
     """Read a TextGrid in Praat's long or short text form.
 
-    Intervals whose label is empty or only blanks are left out unless ``keep_empty``.
+    Intervals whose label ``skip`` accepts (default: empty or blank) are left out, and
+    not checked.
 
     Raises:
-        ValueError: not a TextGrid, a binary or chronological one, or a value missing or
-            of the wrong kind; the message names the line.
+        ValueError: not a TextGrid, a binary or chronological one, a value missing or
+            of the wrong kind, or an interval reversed, overlapping the previous one or
+            past the end (beyond :data:`TOLERANCE`); the message names the line.
     """
     head = text[:200]
     if "ooBinaryFile" in head:
@@ -170,10 +198,6 @@ def parse_textgrid(text: str, keep_empty: bool = False) -> Grid:
             name = reader.string("the tier name")
             tier_min = reader.number("the tier's xmin")
             tier_max = reader.number("the tier's xmax")
-            items = [
-                item
-                for item in _items(reader, kind, name, tier_max)
-                if keep_empty or item.label.strip()
-            ]
+            items = list(_items(reader, kind, name, max(tier_max, xmax), skip))
             tiers.append(Tier(kind, name, tier_min, tier_max, items))
     return Grid(xmin, xmax, tiers)

@@ -201,29 +201,14 @@ def dumps_textgrid(alignment: Alignment, *, short: bool = False) -> str:
     return "".join(iter_textgrid(alignment, short=short))
 
 
-def _rows(tier: Tier, xmax: float) -> list[Row]:
-    """The tier's labelled intervals, silence marks left out, float-noise overlaps joined.
+def _rows(tier: Tier) -> list[Row]:
+    """The tier's labelled intervals (silence marks left out and the order checked by
+    :func:`qalign.formats.praat_text.parse_textgrid`), float-noise overlaps joined."""
+    return join_small_overlaps(tier.items, _TINY)
 
-    Raises:
-        ValueError: an interval that ends before it starts, overlaps the previous one
-            or ends past the grid; the message names its line.
-    """
-    rows: list[Row] = []
-    for item in tier.items:
-        if item.label.strip().lower() in _SILENCE:
-            continue
-        where = f"line {item.line}: tier {tier.name!r}: interval {item.label[:40]!r}"
-        if item.end < item.start:
-            raise ValueError(f"{where} ends ({item.end:g} s) before it starts ({item.start:g} s)")
-        if item.start < 0:
-            raise ValueError(f"{where} starts at a negative time ({item.start:g} s)")
-        if item.end > xmax + _TINY:
-            raise ValueError(f"{where} ends ({item.end:g} s) past the grid's end ({xmax:g} s)")
-        if rows and item.start < rows[-1].end - _TINY:
-            raise ValueError(f"{where} starts ({item.start:g} s) before the previous one ends "
-                             f"({rows[-1].end:g} s)")
-        rows.append(Row(item.label, item.start, item.end))
-    return join_small_overlaps(rows, _TINY)
+
+def _silence(label: str) -> bool:
+    return label.strip().lower() in _SILENCE
 
 
 def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
@@ -234,7 +219,7 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
             break the data model (overlapping, reversed, past the grid's end); the
             message names the line.
     """
-    grid = parse_textgrid(text)
+    grid = parse_textgrid(text, skip=_silence)
     xmax = max(grid.xmax, 0.0)
     intervals = []
     for t in grid.tiers:
@@ -258,12 +243,12 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
     segs = next((t for t in rest if tier_role(t.name) == "segments"), None)
     phones = next((t for t in rest if tier_role(t.name) == "phones"), None)
     alignment = alignment_from_rows(
-        _rows(words, xmax) if words else [],
+        _rows(words) if words else [],
         duration=xmax,
-        segments=_rows(segs, xmax) if segs else [],
+        segments=_rows(segs) if segs else [],
     )
     if phones:
-        phone_list = [Phone(r.text, r.start, r.end) for r in _rows(phones, xmax)]
+        phone_list = [Phone(r.text, r.start, r.end) for r in _rows(phones)]
         alignment = replace(alignment, phones=tuple(phone_list))
     return alignment
 

@@ -26,7 +26,14 @@ from qalign.alignment import Alignment
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.timing import nonzero_spans
-from qalign.formats.wordlist import Row, alignment_from_rows, in_chunks, one_line, rows_of
+from qalign.formats.wordlist import (
+    Row,
+    alignment_from_rows,
+    in_chunks,
+    numbered_lines,
+    one_line,
+    rows_of,
+)
 
 _TEXT_NAMES = ("text", "word", "label")
 _SCORE_NAMES = ("score", "confidence", "probability")
@@ -80,14 +87,13 @@ def loads_tsv(text: str) -> Alignment:
         ValueError: a missing column, a time that is not an integer, a bad score;
             ValidationError for overlapping or reversed rows.
     """
-    lines = text.splitlines()
     columns: tuple[int, int, int, int | None] = (0, 1, 2, 3)
-    if lines and "start" in (f.strip().lower() for f in lines[0].split("\t")):
-        columns = _columns(lines[0].split("\t"))
-        lines[0] = ""
-    start_col, end_col, text_col, score_col = columns
     rows = []
-    for number, line in enumerate(lines, 1):
+    for number, line in numbered_lines(text):
+        if number == 1 and "start" in (f.strip().lower() for f in line.split("\t")):
+            columns = _columns(line.split("\t"))
+            continue
+        start_col, end_col, text_col, score_col = columns
         if not line.strip():
             continue
         fields = line.split("\t")

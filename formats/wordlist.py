@@ -53,7 +53,23 @@ def norm_of(text: str) -> str:
     space between the cleaned words, so words are not glued together.
     """
     words = ("".join(ch for ch in word if _keep(ch)) for word in text.split())
-    return " ".join(w for w in words if w).lower()
+    norm = " ".join(w for w in words if w).lower()
+    return text if norm == text else norm  # one string, not two equal ones
+
+
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|$)")
+
+
+def numbered_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` for each line of ``text`` (``\\n``, ``\\r\\n`` or ``\\r``
+    ending), produced one at a time: no list of every line is built."""
+    number = 0
+    end = len(text)
+    for match in _LINE.finditer(text):
+        if match.start() == end and number:  # the empty match after the last line ending
+            break
+        number += 1
+        yield number, match.group(1)
 
 
 def _is_cjk_ideograph(ch: str) -> bool:

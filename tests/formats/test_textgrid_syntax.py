@@ -62,12 +62,12 @@ def test_praat_exponent_times_and_comments():
         (
             'File type = "ooTextFile"\nObject class = "TextGrid"\n0\n2\n<exists>\n1\n"IntervalTier"\n'
             '"w"\n0\n2\n2\n0\n1\n"a"\n0.5\n1.5\n"b"\n',
-            "line 15: tier 'w': interval 'b' starts",
+            "line 17: tier 'w': 'b' starts",
         ),
         (
             'File type = "ooTextFile"\nObject class = "TextGrid"\n0\n2\n<exists>\n1\n"IntervalTier"\n'
             '"w"\n0\n2\n1\n1\n0.5\n"a"\n',
-            "line 12: tier 'w': interval 'a' ends",
+            "line 14: tier 'w': 'a' ends",
         ),
         (
             'File type = "ooTextFile"\nObject class = "TextGrid"\n0\n2\n<exists>\n1\n"IntervalTier"\n'
