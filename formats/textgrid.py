@@ -117,7 +117,7 @@ def _number(x: float) -> str:
     whole = int(x)
     if abs(x - whole) <= 1e-14 * max(abs(x), abs(whole)):
         return str(whole)
-    return repr(x)
+    return repr(float(x))  # a numpy float64 would print as np.float64(...)
 
 
 def _quoted(text: str) -> str:
