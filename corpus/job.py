@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("qalign")
 
+STREAM_SECONDS = 1200.0
+"""A whole file longer than this (seconds) is handed to the engine by path, not decoded
+here, so that an engine that streams audio keeps memory bounded."""
+
 
 @dataclass(frozen=True)
 class CorpusJob:
@@ -79,6 +83,7 @@ class Prepared:
     utterances: list[Utterance] | None = None
     duration: float = 0.0
     failure: ItemResult | None = None
+    streamed: bool = False  # the engine reads the audio file itself
 
 
 def _failed(item: CorpusItem, stage: str, exc: BaseException) -> ItemResult:
@@ -123,6 +128,10 @@ class CorpusWorker:
             else:
                 text = read_transcript(item.text_path or "")
             stage = "decode-audio"
+            whole_file = item.offset == 0 and item.duration is None
+            if utterances is None and whole_file and item.size_hint > STREAM_SECONDS:
+                request = AlignRequest(item.audio, text, language, name=item.audio)
+                return Prepared(item, [request], None, item.size_hint, streamed=True)
             samples = load_audio(item.audio)
             total = samples.shape[0] / SAMPLE_RATE
             if utterances is not None:
@@ -146,9 +155,7 @@ class CorpusWorker:
             return Prepared(
                 item, [AlignRequest(clip, text, language, name=item.audio)], None, total
             )
-        except QalignError as exc:
-            return Prepared(item, failure=_failed(item, stage, exc))
-        except (OSError, ValueError, MemoryError) as exc:
+        except Exception as exc:  # noqa: BLE001 - one item's failure never stops the run
             return Prepared(item, failure=_failed(item, stage, exc))
 
     # -- stage 2: the model, then the outputs -------------------------------------------
@@ -158,8 +165,12 @@ class CorpusWorker:
         flat = [(p, r) for p in prepared if p.failure is None for r in p.requests]
         try:
             outcomes: list[Any] = self.aligner.align_batch([r for _, r in flat]) if flat else []
-        except QalignError as exc:  # the engine refused the whole bucket
-            outcomes = [exc] * len(flat)
+        except Exception as exc:  # noqa: BLE001 - the engine failed the whole bucket
+            logger.debug("a bucket of %d failed: %r", len(flat), exc)
+            failure = (
+                exc if isinstance(exc, QalignError) else QalignError(f"{type(exc).__name__}: {exc}")
+            )
+            outcomes = [failure] * len(flat)
         by_item: dict[int, list[Any]] = {}
         for (p, _), outcome in zip(flat, outcomes, strict=True):
             by_item.setdefault(id(p), []).append(outcome)
@@ -178,7 +189,7 @@ class CorpusWorker:
     def _finish(self, p: Prepared, outcomes: list[Any]) -> ItemResult:
         from qalign.corpus.reports import report_row
         from qalign.corpus.utterances import merge_speaker, shifted
-        from qalign.errors import TranscriptError
+        from qalign.errors import AudioError, AudioTooLongError, TranscriptError
 
         item = p.item
         try:
@@ -186,15 +197,19 @@ class CorpusWorker:
                 (outcome,) = outcomes
                 if isinstance(outcome, QalignError):
                     return _failed(item, "align", outcome)
-                whole = shifted(outcome, item.offset, p.duration)
+                total = outcome.duration if p.streamed else p.duration
+                whole = shifted(outcome, item.offset, total)
                 speakers = [(item.speaker, whole)]
                 seconds = outcome.duration
             else:
                 per_speaker: dict[str, list[tuple[Utterance, Alignment | None]]] = {}
                 source = None
                 for utt, outcome in zip(p.utterances, outcomes, strict=True):
-                    if isinstance(outcome, TranscriptError):
-                        outcome = None  # nothing alignable in this utterance: kept without words
+                    if isinstance(outcome, TranscriptError) or (
+                        isinstance(outcome, AudioError)
+                        and not isinstance(outcome, AudioTooLongError)
+                    ):
+                        outcome = None  # nothing alignable, or too short: kept without words
                     elif isinstance(outcome, QalignError):
                         return _failed(item, "align", outcome)
                     else:
@@ -211,11 +226,11 @@ class CorpusWorker:
                 ]
                 seconds = p.duration
             report = report_row(item.key, item.audio, [a for _, a in speakers], seconds)
-        except QalignError as exc:
+        except Exception as exc:  # noqa: BLE001 - e.g. an engine result that does not validate
             return _failed(item, "align", exc)
         try:
             self._write(item, speakers, p.utterances is not None, p.duration, report)
-        except (QalignError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a writer's failure is this item's failure
             return _failed(item, "write", exc)
         return ItemResult(item.key, "done", None, None, report, seconds)
 

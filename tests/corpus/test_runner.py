@@ -207,3 +207,48 @@ def test_cli_wiring_formats_cues_and_exit_code(
         )
         == 2
     )
+
+
+def test_long_files_go_to_the_engine_by_path(
+    tmp_path: Path, make_wav, even_engine, monkeypatch
+) -> None:
+    from qalign.corpus import job as job_module
+
+    monkeypatch.setattr(job_module, "STREAM_SECONDS", 1.5)
+    seen = []
+    real = even_engine.align_batch
+
+    def spy(self, requests):
+        seen.extend(type(r.audio).__name__ for r in requests)
+        return real(self, [r if not isinstance(r.audio, str) else _decoded(r) for r in requests])
+
+    def _decoded(request):
+        from dataclasses import replace
+
+        from qalign.audio import load_audio
+
+        return replace(request, audio=load_audio(request.audio))
+
+    monkeypatch.setattr(even_engine, "align_batch", spy)
+    root = tmp_path / "c"
+    make_wav(root / "short.wav", 1.0)
+    (root / "short.lab").write_text("a b")
+    make_wav(root / "long.wav", 3.0)
+    (root / "long.lab").write_text("c d e")
+    summary = run_corpus(root, _job(tmp_path / "out", formats=("json",)))
+    assert summary.done == 2
+    assert sorted(seen) == ["ndarray", "str"]
+    assert formats.load(tmp_path / "out" / "long.json").duration == pytest.approx(3.0)
+
+
+def test_an_engine_crash_fails_the_bucket_not_the_run(
+    small_corpus: Path, tmp_path: Path, even_engine, monkeypatch
+) -> None:
+    def boom(self, requests):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(even_engine, "align_batch", boom)
+    summary = run_corpus(small_corpus, _job(tmp_path / "out"))
+    assert (summary.done, summary.failed) == (0, 6)
+    stages = {r["item"]: (r["stage"], r["error"]) for r in _rows(tmp_path / "out" / "failures.csv")}
+    assert stages["spk1/a"] == ("align", "RuntimeError: out of memory")
