@@ -163,3 +163,15 @@ def test_output_planning_rules(tmp_path: Path) -> None:
     assert [[t.path for t in p] for p in plans] == [[f"{tmp_path}/a.txt"], [f"{tmp_path}/b.txt"]]
     (single,) = plan_outputs(("a.wav",), ("words.ctm", "t.txt"), None, False)
     assert [t.kind for t in single] == ["ctm", "text"]
+
+
+def test_subtitle_options_reach_the_writers(run, capsys, talk: Path, tmp_path: Path) -> None:
+    narrow, karaoke = tmp_path / "narrow.srt", tmp_path / "k.ass"
+    code, _, err, _ = run(capsys, str(talk), "-o", str(narrow), "--preset", "bbc", "--max-chars", "8",
+                          "--max-lines", "1")  # fmt: skip
+    assert code == 0, err
+    texts = [s.text for s in formats.load(narrow).segments]
+    assert texts and all("\n" not in t and len(t) <= 8 for t in texts)
+    code, _, err, _ = run(capsys, str(talk), "-o", str(karaoke), "--karaoke", "ko")
+    assert code == 0, err
+    assert "{\\ko" in karaoke.read_text(encoding="utf-8")
