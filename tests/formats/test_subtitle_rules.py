@@ -69,6 +69,7 @@ def check(alignment: Alignment, fmt: str = "srt", **options) -> list[tuple[int, 
     index = {id(u): i for i, u in enumerate(alignment.units)}
     gap, chain = t(opts.min_gap), t(opts.chain)
     end_ticks = t(alignment.duration)
+    max_chars = opts.max_chars or (32 if _mostly_wide(alignment) else 42)
     for n, (start, end, cue) in enumerate(timed):
         where = f"cue {n} {cue.text[:40]!r}"
         assert start < end, where
@@ -90,7 +91,6 @@ def check(alignment: Alignment, fmt: str = "srt", **options) -> list[tuple[int, 
             assert len({u.status == "unaligned" for u in cue.units}) == 1, f"{where} mixes statuses"
             assert len({seg_of.get(index[id(u)]) for u in cue.units}) == 1, f"{where} straddles"
             assert len(cue.lines) <= opts.max_lines, where
-            max_chars = opts.max_chars or (32 if _mostly_wide(alignment) else 42)
             for line in cue.lines:
                 ok = text_width(line) <= max_chars or line.strip() in {u.text for u in cue.units}
                 assert ok, f"{where}: line {line!r} is wider than {max_chars}"
@@ -344,7 +344,7 @@ def _film(n_cues: int, seed: int) -> tuple[str, Alignment, set[int]]:
             status = "unaligned" if k in lost else "aligned"
             units.append(Unit(tu.text, tu.norm, round(s0 + i * step, 3), round(s0 + (i + 0.8) * step, 3),
                               None, lo + tu.char_start, lo + tu.char_end, status))  # fmt: skip
-    return srt, Alignment(tuple(units), duration=7200.0), lost
+    return srt, Alignment(tuple(units), duration=max(7200.0, truth[-1][1] + 5)), lost
 
 
 def _srt_time(seconds: float) -> str:
@@ -376,3 +376,11 @@ def test_a_retimed_film_length_srt_keeps_every_cue_and_every_rule(caplog):
     starts = [c.start for c in back.cues]
     assert starts == sorted(starts)
     assert not math.isnan(sum(starts))
+
+
+def test_cues_built_from_a_film_timeline_never_stretch_over_unaligned_words():
+    _srt, alignment, lost = _film(1400, seed=5)
+    assert lost and sum(u.status == "unaligned" for u in alignment.units) > 10
+    timed = check(alignment, "srt")
+    mixed = [c for _s, _e, c in timed if len({u.status for u in c.units}) > 1]
+    assert mixed == []
