@@ -89,7 +89,7 @@ def align(
     strict: bool,
     quiet: bool,
 ) -> None:
-    """Align TRANSCRIPT (a UTF-8 text file, - for stdin, or an SRT/WebVTT/ASS file to
+    """Align TRANSCRIPT (a UTF-8 text file, - for stdin, or an SRT/WebVTT/ASS/LRC file to
     re-time) to AUDIO (any audio or video file).
 
     Writes one file per -o (format from the extension or --format); with no

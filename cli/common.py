@@ -116,7 +116,7 @@ def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def read_transcript_or_subtitles(path: str, read_text: Callable[[str], str]) -> tuple[Any, str]:
     """``(document, transcript text)``: a subtitle file (``.srt``, ``.vtt``, ``.ass``,
-    ``.ssa``) is read keeping its cues (document), anything else with ``read_text``
+    ``.ssa``, ``.lrc``) is read keeping its cues (document), anything else with ``read_text``
     (document ``None``)."""
     from qalign.formats.subtitle_transcript import is_subtitle_path, read_subtitle_document
 

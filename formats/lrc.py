@@ -102,6 +102,27 @@ def parse_lrc(text: str) -> list[tuple[float, str]]:
     return _parse(text)[0]
 
 
+def id_tag_lines(text: str) -> list[str]:
+    """The ID tag lines of an LRC file (``[ar:...]``...), in order, without ``[offset:]``."""
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [
+        line.strip()
+        for line in lines
+        if (m := _ID_TAG.match(line))
+        and not _LINE_TAG.match(line)
+        and m.group(1).lower() != "offset"
+    ]
+
+
+def plain_line(raw: str) -> str:
+    """The lyric of a timed line: word tags removed, our neutralising joiners dropped."""
+    return drop_joiners(_WORD_TAG.sub("", raw)).strip()
+
+
+def has_word_tags(raw: str) -> bool:
+    return bool(_WORD_TAG.search(raw))
+
+
 def _parse(text: str) -> tuple[list[tuple[float, str]], float]:
     """:func:`parse_lrc` and the ``[offset:]`` in seconds (already applied to line times)."""
     entries: list[tuple[float, str]] = []
@@ -183,6 +204,9 @@ class LrcFormat(Format):
         clear_gap: float = 1.0,
         **options: Any,
     ) -> str:
+        document = options.pop("document", None)
+        if document is not None and document.family == "lrc":
+            return document.render(alignment, clear_gap=clear_gap, **options)
         return render(alignment, enhanced, clear_gap, options)
 
     def loads(self, text: str, **_: Any) -> Alignment:
@@ -197,6 +221,7 @@ class LrcEnhancedFormat(Format):
 
     def dumps(self, alignment: Alignment, *, clear_gap: float = 1.0, **options: Any) -> str:
         options.pop("enhanced", None)
+        options.pop("document", None)
         return render(alignment, True, clear_gap, options)
 
     def loads(self, text: str, **_: Any) -> Alignment:

@@ -1,4 +1,4 @@
-"""A subtitle file (SRT, WebVTT, ASS/SSA) as the transcript: re-timing existing subtitles.
+"""A subtitle file (SRT, WebVTT, ASS/SSA, LRC) as the transcript: re-timing existing subtitles.
 
 :func:`read_subtitle_document` keeps the file line by line and finds each cue's
 timing (the timing line of SRT and WebVTT, the ``Dialogue`` line of ASS). The
@@ -17,7 +17,11 @@ that from its old ones is treated the same way: the old times are loose hints.
 changed: cue numbers, identifiers, cue settings (WebVTT ``align:start``, SRT
 position hints), line breaks, ``<i>`` tags, ASS styles, fields and override tags,
 comments, ``NOTE`` and ``STYLE`` blocks are kept as they were. The new times
-follow the cue rules (:mod:`qalign.formats.cue_timing`) in ``lines`` mode.
+follow the cue rules (:mod:`qalign.formats.cue_timing`) in ``lines`` mode. An LRC
+file is written again by the LRC writer, one line per lyric line (a line shown
+several times, ``[00:12.00][01:30.00]``, is one line per time), after its ID tags
+(``[offset:]`` left out: the new times are absolute); word tags are written when
+the file had them.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from qalign.formats.transcript_lines import placed_span
 logger = logging.getLogger("qalign")
 
 #: Extensions read as subtitle transcripts, and their family.
-SUBTITLE_EXTENSIONS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass"}
+SUBTITLE_EXTENSIONS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass", ".lrc": "lrc"}
 _CUE_SEPARATOR = "\n\n"
 _SRT_TIMING = re.compile(
     r"^(\s*)(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.]\d+)?(\s*-->\s*)(?:\d+:)?\d{1,2}:\d{1,2}(?:[,.]\d+)?(.*)$"
@@ -59,11 +63,11 @@ class SubtitleDocument:
 
     Attributes:
         path: where it was read from (for messages).
-        family: ``srt``, ``vtt`` or ``ass`` (SSA is read and written as it is, with
-            the ``ass`` family's times).
-        lines: the file's lines, line ends removed, BOM removed.
-        cues: the cues in file order.
-        script: the parsed ASS script (``ass`` family only).
+        family: ``srt``, ``vtt``, ``ass`` (SSA is read and written as it is, with
+            the ``ass`` family's times) or ``lrc``.
+        lines: the file's lines, line ends removed, BOM removed (LRC: its ID tags).
+        cues: the cues in file order (LRC: timed lines with text, in time order).
+        script: the parsed ASS script (``ass``); whether the LRC had word tags (``lrc``).
     """
 
     path: str
@@ -92,6 +96,13 @@ class SubtitleDocument:
         from qalign.formats.cues import timed_cues
         from qalign.formats.srt import format_ms
 
+        if self.family == "lrc":
+            from qalign.formats.lrc import render as render_lrc
+
+            enhanced = bool(self.script)
+            clear_gap = float(options.pop("clear_gap", 1.0))
+            body = render_lrc(alignment, enhanced, clear_gap, {**options, "cues": "lines"})
+            return "".join(line + "\n" for line in self.lines) + body
         tick = 0.01 if self.family == "ass" else 0.001
         timed = timed_cues(alignment, tick, **{**options, "cues": "lines"})
         times = {cue.segment: (s, e) for s, e, cue in timed if cue.segment is not None}
@@ -163,6 +174,17 @@ def parse_subtitle_document(text: str, family: str, name: str = "<text>") -> Sub
         blocks = srt_blocks(text)
     elif family == "vtt":
         blocks = vtt_blocks(text)
+    elif family == "lrc":
+        from qalign.formats.lrc import has_word_tags, id_tag_lines, parse_lrc, plain_line
+
+        entries = parse_lrc(text)
+        lines = tuple(id_tag_lines(text))
+        script = any(has_word_tags(raw) for _t, raw in entries)  # enhanced: words keep tags
+        blocks = [
+            (-1, t, entries[k + 1][0] if k + 1 < len(entries) else t, plain_line(raw))
+            for k, (t, raw) in enumerate(entries)
+            if plain_line(raw)
+        ]
     else:
         from qalign.formats.ass_script import parse_script, plain_text
 

@@ -256,3 +256,28 @@ def test_cli_retimes_from_a_video_container(fixtures_dir, tmp_path, capsys):
     assert "<i>" in out.read_text() and cues[0].text == " ".join(words[:half])
     assert cues[0].start < 1.0 and cues[1].end < 3.2  # the speech, not the old 5-7 s
     assert dataclasses.astuple(cues[0])[0] < dataclasses.astuple(cues[1])[0]
+
+
+LRC = """\
+[ar:Someone]
+[ti:Song]
+[offset:+500]
+[00:10.00]<00:10.00>Twinkle <00:10.50>twinkle little star
+[00:20.00][00:40.00]How I wonder
+[00:30.00]
+"""
+
+
+def test_lrc_retime_keeps_id_tags_and_repeated_lines_and_drops_the_offset():
+    doc = parse_subtitle_document(LRC, "lrc")
+    assert [c.text for c in doc.cues] == [
+        "Twinkle twinkle little star",
+        "How I wonder",
+        "How I wonder",
+    ]
+    times = _even(4, 1.0) + _even(3, 4.0) + _even(3, 8.0)
+    out = doc.render(retime(doc, _align(doc.transcript, times, duration=12.0)).alignment)
+    lines = out.splitlines()
+    assert lines[:2] == ["[ar:Someone]", "[ti:Song]"] and "[offset" not in out
+    assert lines[2].startswith("[00:01.00]<00:01.00>Twinkle <00:01.40>twinkle")
+    assert [ln[:10] for ln in lines if "wonder" in ln] == ["[00:04.00]", "[00:08.00]"]
