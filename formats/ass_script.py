@@ -162,20 +162,55 @@ def karaoke_syllables(text: str) -> list[tuple[int, str]] | None:
     return out
 
 
+def karaoke_blocks(text: str) -> list[tuple[int, int, str]]:
+    """``(block start, block end, plain text up to the next block)`` for each override
+    block of ``text`` that holds karaoke tags, in order; empty without any."""
+    blocks = [m for m in _OVERRIDE.finditer(text) if _KARAOKE.search(m.group(0))]
+    out = []
+    for k, m in enumerate(blocks):
+        stop = blocks[k + 1].start() if k + 1 < len(blocks) else len(text)
+        out.append((m.start(), m.end(), _syllable_text(text[m.end() : stop])))
+    return out
+
+
+def set_karaoke(text: str, durations: list[int]) -> str:
+    """``text`` with the karaoke blocks' durations (centiseconds) replaced, in order: the
+    first karaoke tag of each block gets the duration, any further one in it 0."""
+    blocks = karaoke_blocks(text)
+    parts, pos = [], 0
+    for (start, end, _syllable), cs in zip(blocks, durations, strict=True):
+        block, value = text[start:end], cs
+        out, at = [], 0
+        for m in _KARAOKE.finditer(block):
+            out.append(block[at : m.start(1)] + str(value))
+            at, value = m.end(1), 0
+        parts.append(text[pos:start] + "".join(out) + block[at:])
+        pos = end
+    return "".join(parts) + text[pos:]
+
+
 def _syllable_text(raw: str) -> str:
     text = _OVERRIDE.sub("", raw)
     text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", "\u00a0")
     return text.replace("\\{", "{").replace("\\}", "}").replace("\\\u2060", "\\")
 
 
-def render_script(script: AssScript, times: dict[int, tuple[str, str]]) -> str:
+def render_script(
+    script: AssScript,
+    times: dict[int, tuple[str, str]],
+    texts: dict[int, str | None] | None = None,
+) -> str:
     """The script with the ``Start``/``End`` of the events at the given line indices
-    replaced by the given time strings; every other byte of every line kept."""
+    replaced by the given time strings (and their ``Text`` by ``texts`` where given and
+    not ``None``); every other byte of every line kept."""
     lines = list(script.lines)
     for event in script.events:
         if event.line not in times:
             continue
         fields = list(event.fields)
         fields[event.names.index("start")], fields[event.names.index("end")] = times[event.line]
+        new_text = (texts or {}).get(event.line)
+        if new_text is not None:
+            fields[-1] = new_text
         lines[event.line] = f"{event.kind}: " + ",".join(fields)
     return "\n".join(lines)

@@ -16,7 +16,8 @@ that from its old ones is treated the same way: the old times are loose hints.
 :meth:`SubtitleDocument.render` writes the file again with only the times
 changed: cue numbers, identifiers, cue settings (WebVTT ``align:start``, SRT
 position hints), line breaks, ``<i>`` tags, ASS styles, fields and override tags,
-comments, ``NOTE`` and ``STYLE`` blocks are kept as they were. The new times
+comments, ``NOTE`` and ``STYLE`` blocks are kept as they were, except that ASS
+karaoke tags get durations from the words (summing to the new cue length). The new times
 follow the cue rules (:mod:`qalign.formats.cue_timing`) in ``lines`` mode. An LRC
 file is written again by the LRC writer, one line per lyric line (a line shown
 several times, ``[00:12.00][01:30.00]``, is one line per time), after its ID tags
@@ -113,7 +114,12 @@ class SubtitleDocument:
             by_line = {
                 self.cues[k].line: (format_cs(s), format_cs(e)) for k, (s, e) in times.items()
             }
-            return render_script(self.script, by_line) + ("" if lines[-1] == "" else "\n")
+            texts = {
+                self.cues[k].line: _karaoke_text(self, alignment, k, s, e)
+                for k, (s, e) in times.items()
+            }
+            script = render_script(self.script, by_line, texts)
+            return script + ("" if lines[-1] == "" else "\n")
         pattern, sep = (_SRT_TIMING, ",") if self.family == "srt" else (_VTT_TIMING, ".")
         for k, (s, e) in times.items():
             line = lines[self.cues[k].line]
@@ -125,6 +131,52 @@ class SubtitleDocument:
                 )
         text = "\n".join(lines)
         return text if text.endswith("\n") else text + "\n"
+
+
+def _karaoke_text(
+    document: SubtitleDocument, alignment: Alignment, k: int, start_cs: int, end_cs: int
+) -> str | None:
+    """The ASS event text of cue ``k`` with its karaoke tags re-timed from the words
+    (each syllable starts where its first character falls in its word's span, a pause
+    syllable where the syllable before it ends), summing to the new duration; ``None``
+    when the event has no karaoke tags."""
+    from qalign.formats.ass_script import karaoke_blocks, set_karaoke
+
+    event = next(e for e in document.script.events if e.line == document.cues[k].line)
+    blocks = karaoke_blocks(event.text)
+    if not blocks:
+        return None
+    seg = alignment.segments[k]
+    units = alignment.units[seg.unit_start : seg.unit_end]
+    base = document.cue_spans()[k][0]
+    text = document.cues[k].text
+
+    def time_at(offset: int, end: bool) -> float:
+        at = base + offset
+        for u in units:
+            lo, hi = u.char_start or 0, u.char_end or 0
+            if lo <= at < hi or (end and lo < at <= hi):
+                return u.start + (u.end - u.start) * (at - lo) / max(1, hi - lo)
+            if at < lo:
+                return u.start
+        return units[-1].end if units else start_cs / 100
+
+    starts, pos, previous_end = [], 0, start_cs / 100
+    for _s, _e, syllable in blocks:
+        word = syllable.strip()
+        found = text.find(word, pos) if word else -1
+        if found < 0:
+            starts.append(previous_end)
+            continue
+        starts.append(time_at(found, False))
+        pos = found + len(word)
+        previous_end = time_at(pos, True)
+    ticks = [min(max(round(t * 100) - start_cs, 0), end_cs - start_cs) for t in starts]
+    for i in range(1, len(ticks)):
+        ticks[i] = max(ticks[i], ticks[i - 1])
+    ticks[0] = 0
+    durations = [b - a for a, b in zip(ticks, ticks[1:] + [end_cs - start_cs])]
+    return set_karaoke(event.text, durations)
 
 
 def is_subtitle_path(path: str | Path) -> bool:

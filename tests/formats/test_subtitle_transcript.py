@@ -281,3 +281,26 @@ def test_lrc_retime_keeps_id_tags_and_repeated_lines_and_drops_the_offset():
     assert lines[:2] == ["[ar:Someone]", "[ti:Song]"] and "[offset" not in out
     assert lines[2].startswith("[00:01.00]<00:01.00>Twinkle <00:01.40>twinkle")
     assert [ln[:10] for ln in lines if "wonder" in ln] == ["[00:04.00]", "[00:08.00]"]
+
+
+KARAOKE_ASS = ASS.split("[Events]")[0] + """[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:01:00.00,0:01:05.00,Sign,,0,0,0,karaoke,{\\be1\\k70}Twin{\\kf70}kle {\\k40}{\\k70}star,{\\k50}\\Nshine!
+"""
+
+
+def test_ass_karaoke_tags_are_retimed_from_the_words():
+    from qalign.formats.ass_script import karaoke_syllables, parse_script
+
+    doc = parse_subtitle_document(KARAOKE_ASS, "ass")
+    assert [c.text for c in doc.cues] == ["Twinkle star,\nshine!"]
+    # Twinkle 1.00-1.70, star, 2.00-2.40, shine! 3.00-3.60
+    a = _align(doc.transcript, [(1.0, 1.7), (2.0, 2.4), (3.0, 3.6)], duration=10.0)
+    out = doc.render(retime(doc, a).alignment, min_duration=0, linger=0)
+    (event,) = parse_script(out).dialogues
+    assert (event.start, event.end) == (1.0, 3.6)
+    assert event.get("style") == "Sign" and event.get("effect") == "karaoke"
+    syllables = karaoke_syllables(event.text)
+    assert syllables == [(40, "Twin"), (30, "kle "), (30, ""), (100, "star,"), (60, "\nshine!")]
+    assert sum(cs for cs, _ in syllables) == 260  # the cue's duration
+    assert "{\\be1\\k40}Twin{\\kf30}kle " in event.text
