@@ -103,7 +103,7 @@ def align(
     from qalign.aligner.languages import resolve_language
     from qalign.audio import probe
     from qalign.errors import LanguageError, QalignError
-    from qalign.transcript import guess_language, read_transcript
+    from qalign.transcript import check_rate, guess_language, read_transcript
 
     # Everything that can be checked is checked before the audio is decoded or a model loads.
     plan = plan_outputs(outputs, out_format, cues)
@@ -116,6 +116,7 @@ def align(
             raise LanguageError(lang, ("English",))
         require_pocketsphinx()
     info = probe(audio)  # the container's header: refuses non-audio before any decoding
+    check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript)
     if not language:
         logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
     options = EngineOptions(model, device, dtype, decoder, granularity)

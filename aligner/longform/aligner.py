@@ -122,9 +122,16 @@ class LongFormAligner(Aligner):
 
     def _align_one(self, request: AlignRequest) -> Alignment:
         from qalign.aligner.sentences import sentence_segments
+        from qalign.transcript import check_rate
 
         engine = self.engine
         label = request.label
+        # A transcript out of proportion to the audio is refused before any work on it.
+        if isinstance(request.audio, (str, Path)):
+            duration = probe(request.audio).duration
+        else:
+            duration = np.asarray(request.audio).size / SAMPLE_RATE
+        check_rate(request.transcript, duration, label)
         script = engine.script(request.transcript, request.language, label)
         speech, reader = self._open(request)
         run = _Run(engine, script, speech, reader, self.progress)

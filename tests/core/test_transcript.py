@@ -20,7 +20,7 @@ def test_stdin(monkeypatch):
 
 @pytest.mark.parametrize(
     "content, needle",
-    [(None, "no such file"), (b"  \n\t", "is empty"), (b"\xff\xfe\x00bad", "not UTF-8")],
+    [(None, "no such file"), (b"  \n\t", "is empty"), (b"\xff\xfe\x00ba", "not UTF-8 or UTF-16"), (b"\x80bad", "not UTF-8")],
 )
 def test_bad_transcripts_name_the_file(tmp_path, content, needle):
     p = tmp_path / "t.txt"
@@ -44,3 +44,54 @@ def test_bad_transcripts_name_the_file(tmp_path, content, needle):
 )
 def test_guess_language(text, language):
     assert guess_language(text) == language
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_utf16_and_bom_transcripts(tmp_path, encoding):
+    from qalign.transcript import read_transcript
+
+    path = tmp_path / "t.txt"
+    data = "Hello wörld\r\nsecond line\n".encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = ("\ufeff" + "Hello wörld\r\nsecond line\n").encode(encoding)  # with its BOM
+    path.write_bytes(data)
+    assert read_transcript(path) == "Hello wörld\nsecond line\n"
+
+
+def test_transcript_size_limit(tmp_path, monkeypatch):
+    from qalign import transcript
+
+    monkeypatch.setattr(transcript, "MAX_TRANSCRIPT_BYTES", 100)
+    path = tmp_path / "big.txt"
+    path.write_text("word " * 30)
+    with pytest.raises(TranscriptError, match=r"big.txt: is 0 MiB; a transcript may hold at most"):
+        transcript.read_transcript(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Привет мир, это тест ひ", "Russian"),
+        ("hello world this is a test カ", "English"),
+        ("今日はいい天気ですね", "Japanese"),
+        ("日本語の文章です", "Japanese"),
+        ("我们今天去公园", "Chinese"),
+    ],
+)
+def test_one_kana_does_not_make_a_text_japanese(text, language):
+    from qalign.transcript import guess_language
+
+    assert guess_language(text) == language
+
+
+def test_rate_bound(caplog):
+    from qalign.transcript import check_rate, count_units
+
+    assert count_units("hello big world 今日は") == 6
+    check_rate("word " * 40, 5.0, "t.txt")  # 8 per second: fine, no warning
+    assert not caplog.records
+    check_rate("word " * 90, 5.0, "t.txt")  # 18 per second: a warning
+    assert "faster than speech" in caplog.text
+    with pytest.raises(TranscriptError, match=r"t.txt: has 5000 words for 5.0 s of audio"):
+        check_rate("word " * 5000, 5.0, "t.txt")
+    check_rate("word " * 5000, 0.0, "t.txt")  # unknown duration: not judged here
