@@ -78,8 +78,8 @@ class ConfidenceModel:
 
 #: Fitted on the synthetic set of ``benchmarks/confidence.py`` (pocketsphinx engine).
 SPHINX_MODEL = ConfidenceModel(
-    own=(1.05, 2.159, 2.251, 2.554, -4.191, -1.002),
-    context=(-4.437, 5.954, 1.374, 0.77),
+    own=(0.121, 4.086, 2.378, 2.714, -3.114, -0.093),
+    context=(-4.477, 4.577, 1.727, 3.281),
 )
 
 

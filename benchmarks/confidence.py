@@ -256,20 +256,41 @@ def run(sets: list[str], fit: bool, say: Callable[[str], None]) -> dict[str, obj
                 results.setdefault(f"{set_name}, all, posterior only", []).append(
                     (err, posterior, unit.status)
                 )
+                if unit.status != "unaligned":
+                    results.setdefault(f"{set_name}, placed", []).append(
+                        (err, unit.score, unit.status)
+                    )
+                    results.setdefault(f"{set_name}, placed, posterior only", []).append(
+                        (err, posterior, unit.status)
+                    )
             say(f"{set_name} / {name} / {variant}: {len(hyp.units)} words")
     report: dict[str, object] = {key: summarise(words) for key, words in sorted(results.items())}
+    for set_name in ("real", "synthetic"):
+        placed = results.get(f"{set_name}, placed", [])
+        report[f"{set_name}, placed, thresholds"] = {
+            str(th): {
+                "off_flagged": sum(1 for e, sc, _ in placed if e > OFF_S and (sc or 0.0) < th),
+                "off": sum(1 for e, _, _ in placed if e > OFF_S),
+                "within_20ms_flagged": sum(
+                    1 for e, sc, _ in placed if e <= GOOD_S and (sc or 0.0) < th
+                ),
+                "within_20ms": sum(1 for e, _, _ in placed if e <= GOOD_S),
+            }
+            for th in (0.3, 0.5, 0.7, 0.9)
+        }
     report["cpu_seconds_per_audio_second"] = round(cpu_s / audio_s, 3) if audio_s else None
     if fit and captured.get("synthetic"):
         model = fit_model(captured["synthetic"])
         report["fitted_model"] = {"own": model.own, "context": model.context}
         for set_name, samples in captured.items():
-            refit = []
-            by_run: dict[int, list[float | None]] = {}
-            for run_, i, err in samples:
-                if id(run_) not in by_run:
-                    by_run[id(run_)] = confidence.word_scores(run_, model)
-                refit.append((err, by_run[id(run_)][i], "aligned"))
-            report[f"{set_name}, all, refitted"] = summarise(refit)
+            for label, weights in (("current", confidence.SPHINX_MODEL), ("refitted", model)):
+                scored = []
+                by_run: dict[int, list[float | None]] = {}
+                for run_, i, err in samples:
+                    if id(run_) not in by_run:
+                        by_run[id(run_)] = confidence.word_scores(run_, weights)
+                    scored.append((err, by_run[id(run_)][i], "aligned"))
+                report[f"{set_name}, scored words, {label} weights"] = summarise(scored)
     return report
 
 
@@ -298,7 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.sets.split(","), args.fit, lambda m: print(m, file=sys.stderr, flush=True))
     print(markdown(report))
-    for key in ("cpu_seconds_per_audio_second", "fitted_model"):
+    for key in [k for k in report if k.endswith("thresholds")] + [
+        "cpu_seconds_per_audio_second",
+        "fitted_model",
+    ]:
         if key in report:
             print(f"{key}: {report[key]}")
     if args.json:
