@@ -101,7 +101,7 @@ def align(
     from qalign.aligner.base import AlignRequest
     from qalign.aligner.engines import EngineOptions, create_aligner
     from qalign.aligner.languages import resolve_language
-    from qalign.audio import probe
+    from qalign.audio import probe, seekable_audio
     from qalign.errors import LanguageError, QalignError
     from qalign.transcript import check_rate, guess_language, read_transcript
 
@@ -115,30 +115,33 @@ def align(
         if lang != "English":
             raise LanguageError(lang, ("English",))
         require_pocketsphinx()
-    info = probe(audio)  # the container's header: refuses non-audio before any decoding
-    check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript)
-    if not language:
-        logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
-    options = EngineOptions(model, device, dtype, decoder, granularity)
-    with progress_bar(info.duration, hidden=quiet) as progress:
-        aligner = create_aligner(engine, options, lang, progress=progress)
-        if aligner.name == "sphinx" and (granularity != "word" or decoder != "monotonic"):
-            logging.getLogger("qalign").warning(
-                "the sphinx engine times words and phones; --granularity and --decoder do not apply to it"
-            )
-        (result,) = aligner.align_batch([AlignRequest(audio, text, lang, name=audio)])
-    if isinstance(result, QalignError):
-        raise result
-    if not any(u.status != "unaligned" for u in result.units):
-        raise QalignError(f"{audio}: no part of the transcript could be aligned to this audio")
-    if phones == "sphinx" and result.source.engine != "sphinx":
-        from qalign.aligner.sphinx import add_sphinx_phones
-        from qalign.audio import load_audio
+    # A pipe or device (/dev/stdin, process substitution) is copied to a temporary file
+    # first: probing and streaming open the audio more than once.
+    with seekable_audio(audio) as source:
+        info = probe(source)  # the container's header: refuses non-audio before any decoding
+        check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript)
+        if not language:
+            logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
+        options = EngineOptions(model, device, dtype, decoder, granularity)
+        with progress_bar(info.duration, hidden=quiet) as progress:
+            aligner = create_aligner(engine, options, lang, progress=progress)
+            if aligner.name == "sphinx" and (granularity != "word" or decoder != "monotonic"):
+                logging.getLogger("qalign").warning(
+                    "the sphinx engine times words and phones; --granularity and --decoder do not apply to it"
+                )
+            (result,) = aligner.align_batch([AlignRequest(source, text, lang, name=audio)])
+        if isinstance(result, QalignError):
+            raise result
+        if not any(u.status != "unaligned" for u in result.units):
+            raise QalignError(f"{audio}: no part of the transcript could be aligned to this audio")
+        if phones == "sphinx" and result.source.engine != "sphinx":
+            from qalign.aligner.sphinx import add_sphinx_phones
+            from qalign.audio import load_audio
 
-        result = add_sphinx_phones(result, load_audio(audio))
-    result, plan = apply_cue_structure(result, text, document, plan, hints)
-    # The review page decodes the audio itself when it needs it (not kept in memory here).
-    write_outputs(result, plan, audio, {"embed_audio": embed_audio})
+            result = add_sphinx_phones(result, load_audio(source))
+        result, plan = apply_cue_structure(result, text, document, plan, hints)
+        # The review page decodes the audio itself when it needs it (not kept in memory here).
+        write_outputs(result, plan, audio, {"embed_audio": embed_audio})
     from qalign.aligner.longform import summary_line
 
     click.echo(

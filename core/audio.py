@@ -26,17 +26,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qalign.errors import AudioError
+from qalign.errors import AudioError, AudioTooLongError
 
 logger = logging.getLogger("qalign")
 
 SAMPLE_RATE = 16000
+
+MIN_SAMPLE_RATE = 2000
+"""Hz: a stream declaring a lower rate is refused before decoding (a header claiming
+1 Hz would otherwise be resampled into billions of samples)."""
+
+MAX_SAMPLE_RATE = 768_000
+"""Hz: the highest rate audio interfaces record; a higher declared rate is refused."""
+
+MAX_CHANNELS = 64
+"""A stream declaring more channels is refused before decoding."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,63 @@ class AudioInfo:
     codec: str
 
 
+MAX_SPOOL_BYTES = 2 * 1024**3
+"""Bytes of audio read from a pipe (``/dev/stdin``, process substitution) at most."""
+
+
+@contextmanager
+def seekable_audio(path: str) -> Iterator[str]:
+    """A path to ``path``'s audio that can be opened several times: ``path`` itself for a
+    regular file; for a pipe or character device (``/dev/stdin``, ``<(sox ...)``) its
+    bytes copied into a temporary file (at most :data:`MAX_SPOOL_BYTES`, removed
+    afterwards). Errors raised inside name ``path``, not the temporary file.
+
+    Raises:
+        AudioError: the pipe gives more than :data:`MAX_SPOOL_BYTES` or nothing.
+    """
+    import os
+    import stat
+    import tempfile
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        yield path
+        return
+    from qalign.errors import QalignError
+
+    fd, tmp = tempfile.mkstemp(prefix=".qalign-audio-", suffix=".part")
+    try:
+        copied = 0
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+            while block := source.read(1 << 20):
+                copied += len(block)
+                if copied > MAX_SPOOL_BYTES:
+                    raise AudioError(
+                        path, f"gives more than {MAX_SPOOL_BYTES // 2**20} MiB; save it to a file"
+                    )
+                out.write(block)
+        if not copied:
+            raise AudioError(path, "gave no bytes")
+        try:
+            yield tmp
+        except QalignError as exc:
+            if tmp not in str(exc):
+                raise
+            renamed = QalignError(str(exc).replace(tmp, path))
+            renamed.exit_code = exc.exit_code
+            raise renamed from None
+    except OSError as exc:
+        raise AudioError(path, f"cannot read it ({exc.strerror or exc})") from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 def _check_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
@@ -64,6 +132,10 @@ def _check_path(path: str | Path) -> Path:
     if p.is_dir():
         raise AudioError(p, "is a folder, not an audio file")
     if p.stat().st_size == 0:
+        import stat
+
+        if not stat.S_ISREG(p.stat().st_mode):
+            raise AudioError(p, "is a pipe or device; qalign align reads it (other paths need a file)")
         raise AudioError(p, "is empty (0 bytes)")
     return p
 
@@ -74,6 +146,21 @@ def _av() -> Any:
     except ImportError:  # pragma: no cover - av is a core dependency
         raise AudioError("<audio>", "audio decoding needs PyAV: pip install av") from None
     return av
+
+
+def _check_stream(p: Path, stream: Any) -> None:
+    """Refuse a stream whose declared sample rate or channel count is absurd, before any
+    decoding (see :data:`MIN_SAMPLE_RATE`, :data:`MAX_SAMPLE_RATE`, :data:`MAX_CHANNELS`)."""
+    ctx = stream.codec_context
+    rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+    if rate and not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            p,
+            f"declares a sample rate of {rate} Hz; qalign reads {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz "
+            "(is the header damaged?)",
+        )
+    if channels > MAX_CHANNELS:
+        raise AudioError(p, f"declares {channels} channels; qalign reads at most {MAX_CHANNELS}")
 
 
 def _decode_errors(av: Any) -> tuple[type[BaseException], ...]:
@@ -93,6 +180,7 @@ def probe(path: str | Path) -> AudioInfo:
             if not container.streams.audio:
                 raise AudioError(p, "has no audio stream")
             stream = container.streams.audio[0]
+            _check_stream(p, stream)
             ctx = stream.codec_context
             duration = 0.0
             if stream.duration is not None and stream.time_base is not None:
@@ -119,6 +207,7 @@ def _frames(p: Path, sample_rate: int, start: float = 0.0) -> Iterator[np.ndarra
             if not container.streams.audio:
                 raise AudioError(p, "has no audio stream")
             stream = container.streams.audio[0]
+            _check_stream(p, stream)
             stream.thread_type = "AUTO"
             # Keep the channels through the resampler and average afterwards:
             # the resampler is linear, so mean-then-resample == resample-then-mean,
@@ -149,24 +238,51 @@ def _frames(p: Path, sample_rate: int, start: float = 0.0) -> Iterator[np.ndarra
                     yield piece
     except AudioError:
         raise
+    except _NonFinite:
+        raise AudioError(p, "samples contain NaN or infinity") from None
     except _decode_errors(av) as exc:
         raise AudioError(p, f"cannot decode audio ({_short(exc)})") from None
 
 
 def _mono(planar: np.ndarray) -> np.ndarray:
     if planar.shape[0] > 1:
-        return planar.mean(axis=0, dtype=np.float64).astype(np.float32)
-    return np.ascontiguousarray(planar[0], dtype=np.float32)
+        mono = planar.mean(axis=0, dtype=np.float64).astype(np.float32)
+    else:
+        mono = np.ascontiguousarray(planar[0], dtype=np.float32)
+    if not np.isfinite(mono).all():  # float WAVs can hold them; every path refuses them alike
+        raise _NonFinite()
+    return mono
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+class _NonFinite(Exception):
+    """Raised inside decoding; becomes the AudioError that names the file."""
+
+
+def load_audio(
+    path: str | Path, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None
+) -> np.ndarray:
     """Decode ``path`` whole to a 1-D float32 array at ``sample_rate`` Hz (peak-normalised).
+
+    With ``max_seconds``, audio longer than that is refused from the container's
+    declared duration before decoding, and decoding stops as soon as it passes the
+    limit (a header may understate the length): memory stays within ``max_seconds``.
 
     Raises:
         AudioError: the file is missing, not audio, corrupt or holds no samples.
+        AudioTooLongError: longer than ``max_seconds``.
     """
     p = _check_path(path)
-    chunks = list(_frames(p, sample_rate))
+    if max_seconds is not None:
+        declared = probe(p).duration
+        if declared > max_seconds:
+            raise AudioTooLongError(p, declared, max_seconds)
+    chunks = []
+    held, most = 0, None if max_seconds is None else int(max_seconds * sample_rate) + 1
+    for piece in _frames(p, sample_rate):
+        chunks.append(piece)
+        held += piece.size
+        if most is not None and held > most:
+            raise AudioTooLongError(p, held / sample_rate, float(max_seconds or 0))
     if not chunks or sum(c.size for c in chunks) == 0:
         raise AudioError(p, "holds no audio samples")
     samples = np.concatenate(chunks)

@@ -177,7 +177,7 @@ class Qwen3Aligner(Aligner):
 
         label = request.label
         if isinstance(request.audio, (str, Path)):
-            samples = load_audio(request.audio, SAMPLE_RATE)
+            samples = load_audio(request.audio, SAMPLE_RATE, max_seconds=self.max_duration)
         else:
             samples = np.asarray(request.audio)
             if samples.ndim != 1:
