@@ -10,7 +10,7 @@ status and, for aligned words, by its score (buckets of 0.2). Flagged stretches 
 alignment's stretches, plus runs of uncertain or unaligned words no stretch covers) are
 listed with jump links. A loudness strip shows the RMS envelope (10 ms frames, in dB over a
 60 dB range) with the word boundaries; it needs the samples, passed by the caller or decoded
-from ``audio``.
+from ``audio`` block by block.
 
 Writer options:
     audio: path of the audio file on disk (embedded with ``embed_audio``; decoded for the
@@ -57,6 +57,35 @@ _AUDIO_TYPES = {
 }
 
 
+def _hop(total_samples: int, sample_rate: int) -> int:
+    """Samples per loudness frame: 10 ms, longer when that would exceed :data:`MAX_FRAMES`."""
+    return max(int(round(FRAME_SECONDS * sample_rate)), -(-total_samples // MAX_FRAMES))
+
+
+def _frame_power(x: Any, hop: int) -> Any:
+    """Mean square of each ``hop``-sample frame of ``x`` (the last one zero-padded)."""
+    import numpy as np
+
+    frames = -(-x.size // hop)
+    padded = np.zeros(frames * hop, dtype=np.float32)
+    padded[: x.size] = x
+    shaped = padded.reshape(frames, hop)
+    return np.einsum("ij,ij->i", shaped, shaped, dtype=np.float64) / hop
+
+
+def _levels(power: Any) -> bytes:
+    """Frame powers as bytes: 0..255 over the 60 dB below the loudest frame; silence 0."""
+    import numpy as np
+
+    if power.size == 0:
+        return b""
+    db = 10.0 * np.log10(np.maximum(power, 1e-12))
+    top = float(db.max())
+    level = np.clip((db - (top - _RANGE_DB)) / _RANGE_DB, 0.0, 1.0)
+    level[power <= 1e-12] = 0.0
+    return np.round(level * 255).astype(np.uint8).tobytes()
+
+
 def loudness_envelope(samples: Any, sample_rate: int = 16000) -> tuple[float, bytes]:
     """RMS loudness per frame: ``(frame length in seconds, one byte per frame)``.
 
@@ -66,24 +95,29 @@ def loudness_envelope(samples: Any, sample_rate: int = 16000) -> tuple[float, by
     import numpy as np
 
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    if x.size == 0:
-        return FRAME_SECONDS, b""
-    hop = max(int(round(FRAME_SECONDS * sample_rate)), -(-x.size // MAX_FRAMES))
-    frames = -(-x.size // hop)
-    padded = np.zeros(frames * hop, dtype=np.float32)
-    padded[: x.size] = x
-    # Frame by frame through a float64 sum keeps memory at one copy of the samples.
-    power = (
-        np.einsum(
-            "ij,ij->i", padded.reshape(frames, hop), padded.reshape(frames, hop), dtype=np.float64
-        )
-        / hop
-    )
-    db = 10.0 * np.log10(np.maximum(power, 1e-12))
-    top = float(db.max())
-    level = np.clip((db - (top - _RANGE_DB)) / _RANGE_DB, 0.0, 1.0)
-    level[power <= 1e-12] = 0.0
-    return hop / sample_rate, np.round(level * 255).astype(np.uint8).tobytes()
+    hop = _hop(x.size, sample_rate)
+    return hop / sample_rate, _levels(_frame_power(x, hop) if x.size else np.zeros(0))
+
+
+def loudness_envelope_of_file(path: str | Path, sample_rate: int = 16000) -> tuple[float, bytes]:
+    """:func:`loudness_envelope` of an audio file, decoded block by block (memory: one
+    block of 30 s and the envelope, whatever the file's length).
+
+    Raises:
+        AudioError: the file is missing, not audio or corrupt.
+    """
+    import numpy as np
+
+    from qalign.audio import iter_blocks, probe
+
+    hop = _hop(int(probe(path).duration * sample_rate) + 1, sample_rate)
+    per_block = hop * max(1, int(30 * sample_rate) // hop)  # whole frames per block
+    powers = [
+        _frame_power(block, hop)
+        for block in iter_blocks(path, per_block / sample_rate, sample_rate)
+        if block.size
+    ]
+    return hop / sample_rate, _levels(np.concatenate(powers) if powers else np.zeros(0))
 
 
 def _seconds(value: float) -> str:
@@ -208,11 +242,12 @@ class ReviewHtmlFormat(Format):
         **_: Any,
     ) -> str:
         src = _audio_source(audio, audio_href, embed_audio)
-        if samples is None and audio and audio != "-":
-            from qalign.audio import load_audio
-
-            samples = load_audio(audio)
-        hop, envelope = loudness_envelope(samples) if samples is not None else (FRAME_SECONDS, b"")
+        if samples is not None:
+            hop, envelope = loudness_envelope(samples)
+        elif audio and audio != "-":
+            hop, envelope = loudness_envelope_of_file(audio)
+        else:
+            hop, envelope = FRAME_SECONDS, b""
         data = {
             "duration": alignment.duration,
             "hop": hop,

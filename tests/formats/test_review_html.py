@@ -170,3 +170,13 @@ def test_page_strip_data_comes_from_the_samples():
     data = json.loads(block.group(1))
     assert data["hop"] == 0.01 and data["duration"] == 3.0
     assert base64.b64decode(data["envelope"]) == bytes([255]) * 200
+
+
+def test_envelope_of_a_file_equals_the_envelope_of_its_samples():
+    from qalign.audio import load_audio
+    from qalign.formats.review_html import loudness_envelope_of_file
+
+    wav = REPO / "examples" / "hello.wav"
+    hop, streamed = loudness_envelope_of_file(wav)
+    assert (hop, streamed) == loudness_envelope(load_audio(wav))
+    assert len(streamed) == 838  # 8.378 s in 10 ms frames
