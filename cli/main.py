@@ -12,6 +12,7 @@ temporary files, leaves no partial output and prints one line.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 from typing import Any
@@ -20,6 +21,11 @@ import click
 
 from qalign import __version__
 from qalign.errors import QalignError
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: line breaks (and the blanks around them) become ``"; "``."""
+    return re.sub(r"\s*[\r\n]+\s*", "; ", message.strip())
 
 
 class Interrupted(KeyboardInterrupt):
@@ -63,7 +69,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except QalignError as exc:
-            click.echo(f"qalign: error: {exc}", err=True)
+            click.echo(f"qalign: error: {one_line(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
             ctx.exit(_interrupted(exc))
@@ -133,7 +139,7 @@ def _run(argv: list[str] | None) -> int:
     except click.ClickException as exc:
         # One line, like every other error (click's own form adds the usage block).
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-        click.echo(f"qalign: error: {exc.format_message()}{hint}", err=True)
+        click.echo(f"qalign: error: {one_line(exc.format_message())}{hint}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         _silence_stdout()

@@ -574,6 +574,10 @@ def load_model(
 
     bar_was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    # transformers logs a multi-line "LOAD REPORT" for missing or unexpected weights; the
+    # checks below turn those into one ModelLoadError line, so keep its warnings quiet.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
     try:
         model, info = model_cls.from_pretrained(  # type: ignore[misc]  # a tuple with output_loading_info
             folder,
@@ -589,6 +593,7 @@ def load_model(
     except Exception as exc:  # noqa: BLE001 - unreadable or inconsistent weights
         raise ModelLoadError(folder, f"weights cannot be loaded: {exc}") from None
     finally:
+        hf_logging.set_verbosity(verbosity)
         if bar_was_on:
             hf_logging.enable_progress_bar()
     problems = []

@@ -219,10 +219,21 @@ def _char_cores(text: str) -> list[_Core]:
 
 
 def _import_nagisa() -> ModuleType:
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     try:
         import nagisa  # heavy (loads a DyNet model), and an optional extra
     except ImportError:
         raise MissingDependencyError("nagisa", "ja", "Japanese word splitting") from None
+    finally:
+        # nagisa calls logging.basicConfig on import, which would print every qalign
+        # message a second time through the root logger: undo it.
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
     return nagisa
 
 
