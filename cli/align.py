@@ -107,6 +107,10 @@ def align(
 
     # Everything that can be checked is checked before the audio is decoded or a model loads.
     plan = plan_outputs(outputs, out_format, cues)
+    if embed_audio and any(name == "html" for _, name in plan.targets):
+        from qalign.formats.review_html import check_embeddable
+
+        check_embeddable(audio)  # too large to embed: said now, not after the work
     document, text = read_transcript_or_subtitles(transcript, read_transcript)
     lang = resolve_language(language) if language else guess_language(text)
     if phones == "sphinx":

@@ -195,19 +195,30 @@ def _paragraphs(alignment: Alignment) -> str:
     return "\n".join(f"<p>{' '.join(p)}</p>" for p in paragraphs if p)
 
 
+def check_embeddable(audio: str | None) -> Path:
+    """The audio file ``embed_audio`` would put in a page.
+
+    Raises:
+        AudioError: no file, or one larger than :data:`MAX_EMBED_BYTES`.
+    """
+    if not audio or audio == "-":
+        raise AudioError(audio or "-", "--embed-audio needs the audio file")
+    path = Path(audio)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioError(path, exc.strerror or str(exc)) from None
+    if size > MAX_EMBED_BYTES:
+        raise AudioError(
+            path, f"{size} bytes is too large to embed (limit {MAX_EMBED_BYTES}); link it instead"
+        )
+    return path
+
+
 def _audio_source(audio: str | None, audio_href: str | None, embed: bool) -> str:
     if embed:
-        if not audio or audio == "-":
-            raise AudioError(audio or "-", "--embed-audio needs the audio file")
-        path = Path(audio)
+        path = check_embeddable(audio)
         try:
-            size = path.stat().st_size
-            if size > MAX_EMBED_BYTES:
-                raise AudioError(
-                    path,
-                    f"{size} bytes is too large to embed (limit {MAX_EMBED_BYTES});"
-                    " link it instead",
-                )
             data = path.read_bytes()
         except OSError as exc:
             raise AudioError(path, exc.strerror or str(exc)) from None

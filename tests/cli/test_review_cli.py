@@ -41,3 +41,15 @@ def test_align_writes_a_linked_and_an_embedded_page(tmp_path):
     assert words == [w["start"] for w in json_words] and len(words) == 17
     # The strip was drawn from the decoded samples (not an empty envelope).
     assert '"envelope": ""' not in linked.read_text("utf-8")
+
+
+def test_audio_too_large_to_embed_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("qalign.formats.review_html.MAX_EMBED_BYTES", 1000)
+    out = tmp_path / "page.html"
+    # The transcript does not exist: the size is reported before it is even read.
+    missing = str(tmp_path / "missing.txt")
+    rc = main(["align", str(SAMPLE_WAV), missing, "--embed-audio", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "too large to embed" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("qalign: error:")]) == 1
+    assert not out.exists()
