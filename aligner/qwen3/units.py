@@ -237,8 +237,46 @@ def _import_nagisa() -> ModuleType:
     return nagisa
 
 
+def _foreign(ch: str) -> bool:
+    """A letter of a script nagisa does not segment (Cyrillic, Greek, Hangul...): not
+    Latin and not Japanese (kana, ideographs, full/half-width forms)."""
+    if not ch.isalpha():
+        return False
+    name = unicodedata.name(ch, "")
+    return not name.startswith(
+        ("LATIN", "HIRAGANA", "KATAKANA", "CJK", "IDEOGRAPHIC", "FULLWIDTH", "HALFWIDTH")
+    ) and not is_cjk_ideograph(ch)
+
+
 def _japanese_cores(text: str) -> list[_Core]:
+    """Words of a Japanese transcript: nagisa's for the Japanese (and Latin) text; runs
+    of other scripts (a Russian name, say), which nagisa glues to their neighbours or
+    splits into letters, are cut out first and split on blanks like other languages."""
+    cores: list[_Core] = []
+    pos = i = 0
+    n = len(text)
+    while i < n:
+        if not _foreign(text[i]):
+            i += 1
+            continue
+        end = i + 1
+        while end < n and (_foreign(text[end]) or unicodedata.category(text[end])[0] == "M"):
+            end += 1
+        cores += _shifted(_nagisa_cores(text[pos:i]), pos)
+        cores += _shifted(_whitespace_cores(text[i:end], split_cjk=False), i)
+        pos = i = end
+    cores += _shifted(_nagisa_cores(text[pos:]), pos)
+    return cores
+
+
+def _shifted(cores: list[_Core], offset: int) -> list[_Core]:
+    return [_Core(c.norm, c.start + offset, c.end + offset) for c in cores] if offset else cores
+
+
+def _nagisa_cores(text: str) -> list[_Core]:
     """nagisa's words, cleaned, mapped back to the transcript through its NFKC step."""
+    if not text.strip():
+        return []
     nagisa = _import_nagisa()
     words: list[str] = nagisa.tagging(text).words
     seen, origin = _nagisa_view(text)
