@@ -253,6 +253,8 @@ class ReviewHtmlFormat(Format):
         **_: Any,
     ) -> str:
         src = _audio_source(audio, audio_href, embed_audio)
+        # No src at all without audio: an empty one would make the browser fetch the page.
+        src_attr = f' src="{html.escape(src)}"' if src else ""
         if samples is not None:
             hop, envelope = loudness_envelope(samples)
         elif audio and audio != "-":
@@ -296,7 +298,7 @@ class ReviewHtmlFormat(Format):
 <header><h1>{html.escape(heading)}</h1>
 <p class="summary">{len(alignment.units)} words: {counts} · {_clock(alignment.duration)} ·
 {html.escape(engine)}</p></header>
-<div id="player"><audio id="audio" controls preload="auto" src="{html.escape(src)}"></audio>
+<div id="player"><audio id="audio" controls preload="auto"{src_attr}></audio>
 <canvas id="strip" title="loudness and word boundaries; click to seek"></canvas></div>
 <section id="flags"><h2>To check: {len(flags)}</h2>
 {flag_list}

@@ -180,3 +180,9 @@ def test_envelope_of_a_file_equals_the_envelope_of_its_samples():
     hop, streamed = loudness_envelope_of_file(wav)
     assert (hop, streamed) == loudness_envelope(load_audio(wav))
     assert len(streamed) == 838  # 8.378 s in 10 ms frames
+
+
+def test_a_page_without_audio_has_an_audio_element_without_src():
+    page = parse(formats.dumps(review_sample(), "html"))
+    (audio,) = [a for t, a in page.tags if t == "audio"]
+    assert "src" not in audio

@@ -244,3 +244,13 @@ def test_embedded_page_plays_without_any_file_and_keeps_markup_as_text(browser, 
     browser.execute_script("document.getElementById('audio').pause()")
     assert [u for u in _requests(browser) if not u.startswith("data:")] == [target.as_uri()]
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_page_without_audio_still_reads_and_marks_words(browser, tmp_path):
+    target = tmp_path / "no-audio.html"
+    formats.save(hello_for_review(), target)  # as `qalign convert x.json x.html` writes it
+    _open(browser, target)
+    browser.find_elements("css selector", "#transcript .w")[4].click()
+    assert _current(browser) == [4]
+    assert [u for u in _requests(browser) if not u.startswith("data:")] == [target.as_uri()]
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
