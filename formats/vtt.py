@@ -162,8 +162,9 @@ class VttFormat(Format):
         document = options.pop("document", None)
         if document is not None and document.family == "vtt":
             return document.render(alignment, **options)
-        if word_timestamps is None:  # lyrics and scripts: time each word inside its line
-            word_timestamps = options.get("cues") == "lines" or options.get("preset") == "karaoke"
+        if word_timestamps is None:  # lyrics and scripts (not re-timed subtitles): word times
+            lyrics = options.get("cues") == "lines" or options.get("preset") == "karaoke"
+            word_timestamps = lyrics and document is None
 
         def payload(cue: Cue, start: int, end: int) -> str:
             return _payload(cue, start, end, bool(word_timestamps))

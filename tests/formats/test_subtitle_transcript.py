@@ -283,10 +283,13 @@ def test_lrc_retime_keeps_id_tags_and_repeated_lines_and_drops_the_offset():
     assert [ln[:10] for ln in lines if "wonder" in ln] == ["[00:04.00]", "[00:08.00]"]
 
 
-KARAOKE_ASS = ASS.split("[Events]")[0] + """[Events]
+KARAOKE_ASS = (
+    ASS.split("[Events]")[0]
+    + """[Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 0,0:01:00.00,0:01:05.00,Sign,,0,0,0,karaoke,{\\be1\\k70}Twin{\\kf70}kle {\\k40}{\\k70}star,{\\k50}\\Nshine!
 """
+)
 
 
 def test_ass_karaoke_tags_are_retimed_from_the_words():
@@ -304,3 +307,16 @@ def test_ass_karaoke_tags_are_retimed_from_the_words():
     assert syllables == [(40, "Twin"), (30, "kle "), (30, ""), (100, "star,"), (60, "\nshine!")]
     assert sum(cs for cs, _ in syllables) == 260  # the cue's duration
     assert "{\\be1\\k40}Twin{\\kf30}kle " in event.text
+
+
+def test_other_formats_get_one_cue_per_source_cue_without_karaoke_marks():
+    from qalign import formats
+
+    doc = parse_subtitle_document(SRT, "srt")
+    a = retime(
+        doc, _align(doc.transcript, _even(4, 1.0) + _even(4, 3.0) + _even(2, 25.0))
+    ).alignment
+    vtt = formats.dumps(a, "vtt", cues="lines", document=doc)
+    assert "<c>" not in vtt and vtt.count("-->") == 4
+    assert "- How are you?\n- Fine." in vtt
+    assert [s.text for s in formats.loads(vtt, "vtt").segments] == [c.text for c in doc.cues]
