@@ -26,12 +26,16 @@ the AUC they give on the real set, which the fit never sees.
 
 Run from the repository root (a few minutes on two cores)::
 
-    python benchmarks/confidence.py [--sets real,synthetic] [--json FILE] [--fit]
+    python benchmarks/confidence.py [--sets real,synthetic] [--json FILE] [--fit] [--engine E]
+
+``--engine module:callable`` measures another aligner the same way (the evidence capture
+and ``--fit`` concern the sphinx engine's scores only).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
@@ -219,11 +223,23 @@ def fit_model(
     )
 
 
-def run(sets: list[str], fit: bool, say: Callable[[str], None]) -> dict[str, object]:
-    from qalign.aligner.sphinx import SphinxAligner
+def make_aligner(spec: str):  # type: ignore[no-untyped-def]
+    """``sphinx``, or ``module:callable`` returning any object with ``align(samples, text,
+    language)`` (an engine under test, a simulated one)."""
+    if spec == "sphinx":
+        from qalign.aligner.sphinx import SphinxAligner
+
+        return SphinxAligner()
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)()
+
+
+def run(
+    sets: list[str], fit: bool, say: Callable[[str], None], engine: str = "sphinx"
+) -> dict[str, object]:
     from qalign.audio import load_audio
 
-    aligner = SphinxAligner()
+    aligner = make_aligner(engine)
     results: dict[str, list[tuple[float, float | None, str]]] = {}
     captured: dict[str, list[tuple[list[confidence.WordEvidence | None], int, float]]] = {}
     audio_s = cpu_s = 0.0
@@ -316,8 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="real,synthetic", help="comma-separated: real, synthetic")
     parser.add_argument("--fit", action="store_true", help="refit the weights on the synthetic set")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--engine", default="sphinx", help="sphinx, or module:callable making another aligner"
+    )
     args = parser.parse_args(argv)
-    report = run(args.sets.split(","), args.fit, lambda m: print(m, file=sys.stderr, flush=True))
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    report = run(args.sets.split(","), args.fit, say, args.engine)
     print(markdown(report))
     for key in [k for k in report if k.endswith("thresholds")] + [
         "cpu_seconds_per_audio_second",

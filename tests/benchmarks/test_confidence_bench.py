@@ -80,3 +80,26 @@ def test_word_errors_label_unspoken_words_and_measure_the_rest(bench):
     assert row["off_100ms"] == 2 and row["within_20ms"] == 1
     assert row["auc_off_vs_20ms"] == 1.0
     assert row["caught_unaligned"] == 1 and row["caught_uncertain"] == 1
+
+
+def test_another_engine_is_measured_the_same_way(bench, tmp_path, monkeypatch):
+    """Any object with ``align`` goes through the same labelling (here every word at 0 s)."""
+    pytest.importorskip("synth", reason="espeak-ng is needed for the synthetic set")
+
+    class AllAtZero:
+        def align(self, samples, text, language):
+            from qalign.alignment import Unit
+
+            units, pos = [], 0
+            for tok in text.split():
+                units.append(Unit(tok, tok, 0.0, 0.0, 0.5, pos, pos + len(tok)))
+                pos += len(tok) + 1
+            return Alignment(tuple(units), duration=len(samples) / 16000)
+
+    monkeypatch.setattr(bench, "make_aligner", lambda spec: AllAtZero())
+    monkeypatch.setattr(bench.accuracy, "TEXTS", bench.accuracy.TEXTS[:1])
+    report = bench.run(["synthetic"], False, lambda m: None, "all-at-zero")
+    row = report["synthetic, all"]
+    assert row["words"] > 100  # the paragraph, as given and altered
+    assert row["off_100ms"] >= row["words"] - 5  # only a first word can start near 0 s
+    assert row["caught_uncertain"] == row["caught_unaligned"] == 0
