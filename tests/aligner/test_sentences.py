@@ -131,3 +131,29 @@ def test_sentence_segments_from_timed_units():
     assert segments[1].start == units[2].start and segments[1].end == units[4].end
     no_offsets = [Unit("a", "a", 0, 1)]
     assert sentence_segments("a", no_offsets) == ()
+
+
+@pytest.mark.parametrize(
+    "token, following, expected",
+    [
+        ("done.", "Next", True),
+        ('done."', "Next", True),
+        ("好啊！」", "", True),
+        ("Mr.", "Smith", False),
+        ("U.S.", "Army", False),
+        ("J.", "Tolkien", False),
+        ("No.", "5", False),
+        ("etc.", "and", False),
+        ("wait...", "What", True),
+        ("wait...", "what", False),
+    ],
+)
+def test_one_rule_for_words_and_cues(token, following, expected):
+    """The subtitle cue builder asks the same function the sentence splitter uses."""
+    from qalign.aligner.sentences import ends_sentence
+    from qalign.alignment import Unit
+    from qalign.formats.line_breaking import unit_ends_sentence
+
+    assert ends_sentence(token, following, cased=True) is expected
+    unit, nxt = Unit(token, "x", 0.0, 0.1), Unit(following or "x", "x", 0.2, 0.3)
+    assert unit_ends_sentence(unit, nxt if following else None, True) is expected
