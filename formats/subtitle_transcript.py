@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qalign.alignment import Alignment, Segment
+from qalign.alignment import Alignment, Segment, Unit
 from qalign.errors import TranscriptError
 from qalign.formats.transcript_lines import placed_span
 
@@ -311,17 +312,24 @@ def retime(document: SubtitleDocument, alignment: Alignment, hints: float | None
     return Retimed(replace(alignment, segments=segments), kept)
 
 
-def _fill_kept(cues, new, duration, ranges, units) -> list[tuple[float, float]]:  # noqa: ANN001
+def _fill_kept(
+    cues: Sequence[SourceCue],
+    new: Sequence[tuple[float, float] | None],
+    duration: float,
+    ranges: Sequence[tuple[int, int]],
+    units: Sequence[Unit],
+) -> list[tuple[float, float]]:
     """Times for every cue: the new span, else the old times clipped between the
     re-timed neighbours, else the (interpolated) span of its units, else the gap."""
     n = len(cues)
     out: list[tuple[float, float]] = []
     for i in range(n):
-        if new[i] is not None:
-            out.append(new[i])
+        span = new[i]
+        if span is not None:
+            out.append(span)
             continue
         lo = out[-1][1] if out else 0.0
-        hi = next((new[j][0] for j in range(i + 1, n) if new[j] is not None), duration)
+        hi = next((nxt[0] for nxt in new[i + 1 :] if nxt is not None), duration)
         lo, hi = min(lo, duration), max(min(hi, duration), min(lo, duration))
         start, end = max(cues[i].start, lo), min(cues[i].end, hi)
         if end <= start:
