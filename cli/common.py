@@ -246,24 +246,25 @@ def check_output_path(path: str, *, creates_folder: bool = False) -> None:
         raise WriteError(path or "''", "output name is empty")
     if descriptor_of(path) is not None:
         return
-    target = resolve_target(path)
-    if target.is_dir():
-        raise WriteError(path, "is a folder; name a file")
-    folder = target.parent
-    if creates_folder:
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-    if not folder.is_dir():
-        kind = "is not a folder" if folder.exists() else "does not exist"
-        raise WriteError(path, f"folder {folder} {kind}")
+    longest = 255
+    for part in Path(path).parts:  # before any stat: a name too long makes stat fail
+        if len(part.encode("utf-8", "surrogateescape")) > longest:
+            raise WriteError(path, f"a name in it is longer than {longest} bytes")
+    try:
+        target = resolve_target(path)
+        if target.is_dir():
+            raise WriteError(path, "is a folder; name a file")
+        folder = target.parent
+        if creates_folder:
+            while not folder.exists() and folder != folder.parent:
+                folder = folder.parent
+        if not folder.is_dir():
+            kind = "is not a folder" if folder.exists() else "does not exist"
+            raise WriteError(path, f"folder {folder} {kind}")
+    except OSError as exc:  # a loop of links, a name the system refuses
+        raise WriteError(path, exc.strerror or str(exc)) from None
     if not os.access(folder, os.W_OK):
         raise WriteError(path, f"folder {folder} is not writable")
-    try:
-        longest = os.pathconf(folder, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        longest = 255
-    if len(target.name.encode("utf-8", "surrogateescape")) > longest:
-        raise WriteError(path, f"file name is longer than {longest} bytes")
     remove_stale(folder)
 
 

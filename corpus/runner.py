@@ -89,17 +89,22 @@ def run_corpus(
     from qalign.corpus import outputs, reports
     from qalign.corpus.executors import get_executor
     from qalign.corpus.layouts import discover
-    from qalign.errors import WriteError
+    from qalign.errors import QalignError, WriteError
 
     started = time.monotonic()
     outdir = Path(job.outdir)
+    items, results = discover(corpus, exclude=outdir)
+    results = list(results)
+    if not items and not results:  # before the output folder is made: nothing is left behind
+        raise QalignError(
+            f"{corpus}: holds no items (audio with a .txt or .lab transcript of the same name, "
+            "TextGrids of utterances, or manifest lines)"
+        )
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WriteError(outdir, exc.strerror or str(exc)) from None
     outputs.clean_stale_temps(outdir)
-    items, results = discover(corpus, exclude=outdir)
-    results = list(results)
     todo: list[CorpusItem] = []
     for item in items:
         report = None if job.overwrite else outputs.finished_report(outdir, item.key, job.formats)
