@@ -159,6 +159,7 @@ class Decoder:
         ends: range | None = None,
         relaxed: bool = False,
         phones: bool = True,
+        scores: bool = True,
     ) -> list[Timed]:
         """Align ``pcm`` to words with pronunciations ``prons``; results in word order.
 
@@ -166,6 +167,8 @@ class Decoder:
             ends: word counts the grammar may stop after (``None``: all words).
             relaxed: any word may be skipped (at a cost of :data:`_SKIP_PROB`).
             phones: run the phone pass; when it fails the words come back without phones.
+            scores: score the words (:mod:`qalign.aligner.confidence`; costs a phone-loop
+                pass over ``pcm``); ``False`` keeps the decoder's word posteriors.
 
         Raises:
             DecodeFailed: no path reaches the end of the grammar.
@@ -217,11 +220,13 @@ class Decoder:
         if segments is None:
             raise DecodeFailed("no path through the grammar")
         segments = [s for s in segments if s.word in owner]
-        words = [Timed(owner[s.word], s.start_frame, s.end_frame + 1, _prob(s.prob)) for s in segments]
+        words = [
+            Timed(owner[s.word], s.start_frame, s.end_frame + 1, _prob(s.prob)) for s in segments
+        ]
         # What the scores are made of, read now: the next search replaces these results.
         forced = {owner[s.word]: (_log_score(s.ascore), pron_of[s.word]) for s in segments}
         if not phones or not words:
-            return self._scored(pcm, words, words, forced)
+            return self._scored(pcm, words, words, forced, scores)
         try:
             ps.set_alignment()
             ps.start_utt()
@@ -242,10 +247,10 @@ class Decoder:
                 k += 1
         except (RuntimeError, ValueError, TypeError) as exc:
             logger.debug("sphinx phone pass failed (%s); timing phones word by word", exc)
-            return self._scored(pcm, words, words, forced)
+            return self._scored(pcm, words, words, forced, scores)
         if [w.index for w in detailed] != [w.index for w in words]:
-            return self._scored(pcm, words, words, forced)
-        return self._scored(pcm, words, detailed, forced)
+            return self._scored(pcm, words, words, forced, scores)
+        return self._scored(pcm, words, detailed, forced, scores)
 
     def _scored(
         self,
@@ -253,6 +258,7 @@ class Decoder:
         words: list[Timed],
         result: list[Timed],
         forced: dict[int, tuple[float, tuple[str, ...]]],
+        scores: bool = True,
     ) -> list[Timed]:
         """``result`` with scores from :mod:`qalign.aligner.confidence`.
 
@@ -261,7 +267,7 @@ class Decoder:
         those frames, and which phones it hears there), and the word posteriors. Words
         of the grammar before the last one placed that are missing were skipped.
         """
-        if not words:
+        if not words or not scores:
             return result
         loop = self._phone_loop(pcm)
         free = np.zeros(max(b for _, _, b, _ in loop) + 1 if loop else 1)
@@ -306,7 +312,9 @@ class Decoder:
             ps.process_raw(pcm, full_utt=True)
             ps.end_utt()
             segments = ps.seg() or []
-            return [(s.word, s.start_frame, s.end_frame + 1, _log_score(s.ascore)) for s in segments]
+            return [
+                (s.word, s.start_frame, s.end_frame + 1, _log_score(s.ascore)) for s in segments
+            ]
         except (RuntimeError, ValueError) as exc:
             logger.debug("sphinx phone loop failed (%s); scoring without it", exc)
             return []

@@ -36,7 +36,7 @@ def word_phones(
     a = max(0, int(round((start - _MARGIN) * SAMPLE_RATE)))
     b = min(len(samples), int(round((end + _MARGIN) * SAMPLE_RATE)))
     try:
-        got = dec.decode(pcm16(samples[a:b]), [prons], phones=True)
+        got = dec.decode(pcm16(samples[a:b]), [prons], phones=True, scores=False)  # phones only
     except DecodeFailed:
         return []
     if len(got) != 1 or not got[0].phones:

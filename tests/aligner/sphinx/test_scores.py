@@ -57,3 +57,18 @@ def test_words_next_to_text_never_spoken_score_lower(decoded):
     assert not {"seven", "purple", "elephants", "danced"} & set(placed)  # skipped
     far = [placed[w] for w in ("hello", "world", "this", "sample", "word", "timings")]
     assert placed["turns"] < min(far) - 0.1 and placed["into"] < min(far) - 0.1
+
+
+def test_phones_only_decoding_skips_the_scoring(decoded, monkeypatch):
+    """add_sphinx_phones decodes word by word for phones only: no phone-loop pass there."""
+    from qalign.aligner.sphinx.decoder import Decoder
+
+    calls = []
+    monkeypatch.setattr(Decoder, "_phone_loop", lambda self, pcm: calls.append(pcm) or [])
+    samples = load_audio(REPO / "examples" / "hello.wav")
+    decoder = Decoder()
+    prons = [decoder.lexicon.pronunciations("hello")]
+    got = decoder.decode(pcm16(samples[:8000]), prons, phones=True, scores=False)
+    assert got and got[0].phones and calls == []
+    decoder.decode(pcm16(samples[:8000]), prons, phones=True)
+    assert len(calls) == 1
