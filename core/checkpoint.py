@@ -503,12 +503,6 @@ def _summary(
     )
 
 
-def _describe_keys(keys: set[str] | list[str]) -> str:
-    keys = sorted(keys)
-    shown = ", ".join(keys[:5])
-    return f"{len(keys)} ({shown}{', ...' if len(keys) > 5 else ''})"
-
-
 def load_model(
     name_or_path: str | os.PathLike[str] | None,
     kind: Kind,
@@ -551,16 +545,13 @@ def load_model(
         Qwen3ASRForConditionalGeneration,
         Qwen3ASRForTokenClassification,
     )
-    from transformers.utils import logging as hf_logging
 
     model_cls = (
         Qwen3ASRForTokenClassification if kind == "aligner" else Qwen3ASRForConditionalGeneration
     )
-    kwargs: dict[str, Any] = {}
     try:
         if layout == "original":
             config = Qwen3ASRConfig(**convert_original_config(raw, kind))
-            kwargs["key_mapping"] = _weight_renames(kind)
         else:
             config = Qwen3ASRConfig.from_pretrained(folder, local_files_only=True)
     except ModelLoadError:
@@ -572,42 +563,10 @@ def load_model(
     if kind == "aligner" and not (getattr(config, "num_labels", 0) or 0) > 2:
         raise ModelLoadError(folder, "config has no timestamp classes (num_labels / classify_num)")
 
-    bar_was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    # transformers logs a multi-line "LOAD REPORT" for missing or unexpected weights; the
-    # checks below turn those into one ModelLoadError line, so keep its warnings quiet.
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
-        model, info = model_cls.from_pretrained(  # type: ignore[misc]  # a tuple with output_loading_info
-            folder,
-            config=config,
-            dtype=torch_dtype,
-            attn_implementation="sdpa",
-            use_safetensors=True,
-            local_files_only=True,
-            trust_remote_code=False,
-            output_loading_info=True,
-            **kwargs,
-        )
-    except Exception as exc:  # noqa: BLE001 - unreadable or inconsistent weights
-        raise ModelLoadError(folder, f"weights cannot be loaded: {exc}") from None
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        if bar_was_on:
-            hf_logging.enable_progress_bar()
-    problems = []
-    if info.get("missing_keys"):
-        problems.append(f"missing weights: {_describe_keys(info['missing_keys'])}")
-    if info.get("unexpected_keys"):
-        problems.append(f"unexpected weights: {_describe_keys(info['unexpected_keys'])}")
-    if info.get("mismatched_keys"):
-        mism = [m[0] if isinstance(m, tuple) else m for m in info["mismatched_keys"]]
-        problems.append(f"weights with the wrong shape: {_describe_keys(mism)}")
-    if info.get("error_msgs"):
-        problems.append(f"errors: {'; '.join(map(str, info['error_msgs']))[:300]}")
-    if problems:
-        raise ModelLoadError(folder, "incomplete or foreign checkpoint: " + "; ".join(problems))
+    from qalign.weights import build_model
+
+    renames = (lambda key: rename_original_key(key, kind)) if layout == "original" else None
+    model = build_model(folder, model_cls, config, torch_dtype, renames)
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(

@@ -1,0 +1,171 @@
+"""Safetensors weights straight into a model: memory-mapped, in the target dtype, strictly checked.
+
+transformers' ``from_pretrained`` reads every weight into fresh memory after
+initialising the whole model at random. Here the module tree is built with no
+initialisation at all, and each parameter becomes a view of the memory-mapped
+file (or, when the file's dtype differs from the target, one converted copy), so
+loading costs little more than parsing the headers; pages are read when first
+used, and shared with the page cache.
+
+Only the safetensors format is read (a JSON header, then raw little-endian
+tensors); pickles never are. Heavy imports (torch, transformers) happen inside
+the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qalign.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    import torch
+
+_SAFETENSORS_DTYPES = {
+    "BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64",
+    "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
+}  # fmt: skip
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    index = folder / "model.safetensors.index.json"
+    if (folder / "model.safetensors").is_file():
+        return [folder / "model.safetensors"]
+    try:
+        names = json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelLoadError(
+            folder, f"model.safetensors.index.json cannot be read: {exc}"
+        ) from None
+    files = [folder / name for name in dict.fromkeys(names)]
+    for file in files:
+        if file.parent != folder or not file.is_file():
+            raise ModelLoadError(folder, f"the weight index names a missing file {file.name}")
+    return files
+
+
+def read_safetensors(file: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of one ``.safetensors`` file, memory-mapped (nothing is read until used).
+
+    The file is mapped copy-on-write: the tensors share the page cache, and a write
+    to one (there is none at inference) would copy that page, never touch the file.
+
+    Raises:
+        ModelLoadError: the header is malformed or a tensor lies outside the file.
+    """
+    import mmap
+    import struct
+
+    import torch
+
+    try:
+        with open(file, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            (header_len,) = struct.unpack("<Q", fh.read(8))
+            if not 0 < header_len <= size - 8:
+                raise ValueError(f"header length {header_len} does not fit the file")
+            header = json.loads(fh.read(header_len))
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
+    except (OSError, ValueError, struct.error) as exc:
+        raise ModelLoadError(file.parent, f"{file.name} is not a safetensors file: {exc}") from None
+    if not isinstance(header, dict) or mapped is None:
+        raise ModelLoadError(file.parent, f"{file.name} has no tensor table")
+    raw = torch.frombuffer(mapped, dtype=torch.uint8)
+    base = 8 + header_len
+    tensors: dict[str, torch.Tensor] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype = getattr(torch, _SAFETENSORS_DTYPES[info["dtype"]])
+            start, end = (base + int(x) for x in info["data_offsets"])
+            shape = [int(n) for n in info["shape"]]
+            if not base <= start <= end <= size:
+                raise ValueError("data outside the file")
+            count = 1
+            for n in shape:
+                count *= n
+            if (end - start) != count * dtype.itemsize:
+                raise ValueError("size does not match its shape")
+            tensors[name] = raw[start:end].view(dtype).view(shape)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(file.parent, f"{file.name}: tensor {name!r}: {exc}") from None
+    return tensors
+
+
+def build_model(
+    folder: Path,
+    model_cls: Any,
+    config: Any,
+    dtype: torch.dtype,
+    rename: Callable[[str], str] | None = None,
+) -> Any:
+    """The model with the folder's weights, strictly: every weight present, known and of its shape.
+
+    The module tree is built without initialising any weight, then each parameter
+    becomes the memory-mapped tensor from the file (:func:`read_safetensors`) when
+    it already has the target dtype, else a converted copy: no weight is read
+    twice, and none is read at all before it is used. ``rename`` maps the file's
+    weight names to the model's (the original layout's ``thinker.*`` names).
+
+    Raises:
+        ModelLoadError: a weight is missing, unexpected or of the wrong shape, or a
+            file is not valid safetensors.
+    """
+    from transformers.initialization import no_init_weights
+
+    try:
+        with no_init_weights():
+            model = model_cls._from_config(config, dtype=dtype, attn_implementation="sdpa")
+    except Exception as exc:  # noqa: BLE001 - a config the classes cannot build
+        raise ModelLoadError(
+            folder, f"config.json is not a valid Qwen3-ASR config: {exc}"
+        ) from None
+    state: dict[str, torch.Tensor] = {}
+    for file in _weight_files(folder):
+        for key, tensor in read_safetensors(file).items():
+            state[rename(key) if rename else key] = tensor
+    expected = model.state_dict()
+    tied = {}
+    if getattr(config, "tie_word_embeddings", False) or getattr(
+        getattr(config, "text_config", None), "tie_word_embeddings", False
+    ):
+        tied = dict(getattr(model, "_tied_weights_keys", None) or {})
+    for target, source in tied.items():
+        if target not in state and source in state:
+            state[target] = state[source]
+    problems = []
+    missing = set(expected) - set(state)
+    unexpected = set(state) - set(expected)
+    wrong = [
+        k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape)
+    ]
+    if missing:
+        problems.append(f"missing weights: {_describe_keys(missing)}")
+    if unexpected:
+        problems.append(f"unexpected weights: {_describe_keys(unexpected)}")
+    if wrong:
+        problems.append(f"weights with the wrong shape: {_describe_keys(wrong)}")
+    if problems:
+        raise ModelLoadError(folder, "incomplete or foreign checkpoint: " + "; ".join(problems))
+    for key, tensor in state.items():
+        want = expected[key].dtype
+        if tensor.dtype != want:
+            state[key] = tensor.to(want)
+    model.load_state_dict(state, strict=True, assign=True)
+    if tied:
+        model.tie_weights()
+    return model
+
+
+def _describe_keys(keys: set[str] | list[str]) -> str:
+    keys = sorted(keys)
+    shown = ", ".join(keys[:5])
+    return f"{len(keys)} ({shown}{', ...' if len(keys) > 5 else ''})"
+
+
+__all__ = ["build_model", "read_safetensors"]

@@ -1,0 +1,80 @@
+"""Memory-mapped safetensors reading and strict, zero-copy model building."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+safetensors_torch = pytest.importorskip("safetensors.torch")
+
+from qalign.errors import ModelLoadError  # noqa: E402
+from qalign.weights import read_safetensors  # noqa: E402
+
+
+def test_tensors_are_views_of_one_mapping(tmp_path: Path) -> None:
+    want = {
+        "a": torch.arange(12, dtype=torch.float32).reshape(3, 4),
+        "b": torch.tensor([1.5, -2.0], dtype=torch.bfloat16),
+        "c": torch.tensor([[7]], dtype=torch.int64),
+    }
+    file = tmp_path / "w.safetensors"
+    safetensors_torch.save_file(want, str(file))
+    got = read_safetensors(file)
+    assert set(got) == set(want)
+    for name, tensor in want.items():
+        assert got[name].dtype == tensor.dtype and torch.equal(got[name], tensor)
+    # one storage (the mapped file) behind every tensor: nothing was copied
+    assert got["a"].untyped_storage().data_ptr() == got["b"].untyped_storage().data_ptr()
+    got["a"][0, 0] = 99.0  # copy-on-write: the file itself never changes
+    assert torch.equal(read_safetensors(file)["a"], want["a"])
+
+
+def _raw(tmp_path: Path, header: dict, data: bytes = b"\0" * 8) -> Path:
+    body = json.dumps(header).encode()
+    file = tmp_path / "bad.safetensors"
+    file.write_bytes(struct.pack("<Q", len(body)) + body + data)
+    return file
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"x": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}},  # past the end
+        {"x": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}},  # size != shape
+        {"x": {"dtype": "Q4", "shape": [1], "data_offsets": [0, 1]}},  # unknown dtype
+        {"x": {"shape": [1]}},
+    ],
+)
+def test_malformed_tables_are_refused(tmp_path: Path, header: dict) -> None:
+    with pytest.raises(ModelLoadError, match="bad.safetensors"):
+        read_safetensors(_raw(tmp_path, header))
+
+
+def test_not_safetensors_at_all(tmp_path: Path) -> None:
+    file = tmp_path / "bad.safetensors"
+    file.write_bytes(b"\xff" * 64)
+    with pytest.raises(ModelLoadError, match="not a safetensors file"):
+        read_safetensors(file)
+
+
+def test_loaded_model_uses_the_file_in_place(parity_dir: Path) -> None:
+    from qalign.checkpoint import load_model
+
+    folder = parity_dir / "fa-tiny-hf"
+    on_disk = read_safetensors(folder / "model.safetensors")
+    same_dtype = next(t.dtype for t in on_disk.values() if t.is_floating_point())
+    name = {torch.float32: "fp32", torch.bfloat16: "bf16"}[same_dtype]
+    other = "bf16" if name == "fp32" else "fp32"
+    kept = load_model(folder, "aligner", device="cpu", dtype=name).model
+    storages = {p.untyped_storage().data_ptr() for p in kept.parameters()}
+    assert len(storages) == 1  # every weight is a view of the one mapped file
+    converted = load_model(folder, "aligner", device="cpu", dtype=other).model
+    assert len({p.untyped_storage().data_ptr() for p in converted.parameters()}) > 1
+    for (key, a), (_, b) in zip(
+        kept.state_dict().items(), converted.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a.to(b.dtype), b), key
