@@ -27,6 +27,7 @@ exit code 0.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -45,7 +46,6 @@ from qalign.cli.common import (
 from qalign.errors import QalignError
 
 logger = logging.getLogger("qalign")
-
 
 
 @dataclass(frozen=True)
@@ -285,33 +285,68 @@ def transcribe(
     """
     configure_logging(quiet)
     from qalign.asr.pipeline import transcribe_batch
+    from qalign.audio import seekable_audio
 
     plans = plan_outputs(audio, outputs, out_format, no_align)  # fail before any work
-    results = transcribe_batch(
-        list(audio),
-        language=language,
-        context=context,
-        align=not no_align,
-        asr_model=asr_model,
-        aligner_model=aligner_model,
-        device=device,
-        dtype=dtype,
-        chunk_seconds=chunk_seconds,
-        batch_size=batch_size,
-        max_new_tokens=max_new_tokens,
-        decoder=decoder,
-    )
+    with contextlib.ExitStack() as stack:
+        # Pipes and devices (/dev/stdin, process substitution) are read through a copy.
+        sources = [stack.enter_context(seekable_audio(item)) for item in audio]
+        _transcribe_and_write(
+            audio,
+            sources,
+            plans,
+            out_format,
+            cues,
+            transcribe_batch,
+            dict(
+                language=language,
+                context=context,
+                align=not no_align,
+                asr_model=asr_model,
+                aligner_model=aligner_model,
+                device=device,
+                dtype=dtype,
+                chunk_seconds=chunk_seconds,
+                batch_size=batch_size,
+                max_new_tokens=max_new_tokens,
+                decoder=decoder,
+            ),
+        )
+
+
+def _transcribe_and_write(
+    audio: tuple[str, ...],
+    sources: list[str],
+    plans: list[list[Target]],
+    out_format: str | None,
+    cues: dict[str, Any],
+    transcribe_batch: Any,
+    options: dict[str, Any],
+) -> None:
+    results = transcribe_batch(sources, **options)
+    renames = [(src, item) for src, item in zip(sources, audio) if src != item]
+
+    def _named(exc: QalignError, item: str) -> QalignError:
+        message = str(exc)
+        for src, original in renames:
+            message = message.replace(src, original)
+        if message != str(exc):
+            renamed = QalignError(message)
+            renamed.exit_code = exc.exit_code
+            exc = renamed
+        return _naming(exc, item)
+
     failed: list[QalignError] = []
     for item, result, targets in zip(audio, results, plans):
         if isinstance(result, QalignError):
-            failed.append(_naming(result, item))
+            failed.append(_named(result, item))
             continue
         if _is_empty(result):
             logger.info("%s: no speech heard", item)
         try:
             _write(result, targets, out_format, cues)
         except QalignError as exc:
-            failed.append(_naming(exc, item))
+            failed.append(_named(exc, item))
     if not failed:
         return
     if len(audio) == 1:

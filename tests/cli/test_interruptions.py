@@ -118,3 +118,20 @@ def test_broken_pipe_exits_141(tmp_path):
     assert proc.returncode == 141
     assert "Traceback" not in proc.stderr
     assert sorted(os.listdir(tmp_path)) == ["in.ctm"]
+
+
+@pytest.mark.slow
+def test_audio_from_a_pipe(tmp_path):
+    """`cat a.wav | qalign align /dev/stdin ...` works as with the file (offline engine)."""
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    proc = subprocess.run(
+        [sys.executable, "-m", "qalign.cli", "align", "/dev/stdin", str(examples / "hello.txt"),
+         "--engine", "sphinx", "-q", "-o", "out.tsv"],
+        cwd=tmp_path, input=(examples / "hello.wav").read_bytes(), capture_output=True,
+        timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out.tsv").read_text().splitlines()[1].split("\t")[2] == "Hello,"
+    assert sorted(os.listdir(tmp_path)) == ["out.tsv"]
