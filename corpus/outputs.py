@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from qalign.atomic import is_temp_name, write_atomic
+from qalign.atomic import is_temp_name, write_all, write_atomic
 
 logger = logging.getLogger("qalign")
 
@@ -119,15 +119,15 @@ def write_item(
     rendered: Sequence[tuple[Path, str]],
     report: dict,
 ) -> None:
-    """Write an item's rendered outputs atomically, then its marker (last).
+    """Write an item's rendered outputs all-or-nothing, then its marker (last).
 
     Raises:
         WriteError: a file or folder cannot be written.
     """
     root = Path(outdir)
-    for path, text in rendered:
+    for path, _ in rendered:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
+    write_all([(path, [text]) for path, text in rendered])  # all of the item's files, or none
     marker = marker_path(root, key)
     marker.parent.mkdir(parents=True, exist_ok=True)
     data = {

@@ -158,3 +158,39 @@ def test_convert_memory_is_a_small_multiple_of_the_input(tmp_path, source):
         assert peak < convert_bound(size, words), (
             f"{source} -> {target}: {peak / MIB:.0f} MiB for {size / MIB:.1f} MiB"
         )
+
+
+@pytest.mark.parametrize("kind", ["aligner", "recogniser"])
+def test_broken_checkpoint_is_one_line(tmp_path, shared_dir, kind):
+    """transformers' multi-line load report stays quiet before our one-line refusal."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    source = shared_dir / "parity" / ("fa-tiny" if kind == "aligner" else "asr-tiny")
+    if not source.is_dir():
+        pytest.skip(f"{source} not found")
+    broken = tmp_path / "broken"
+    shutil.copytree(source, broken)
+    weights = broken / "model.safetensors"
+    weights.chmod(0o644)
+    tensors = load_file(weights)
+    for key in sorted(tensors)[:3]:
+        del tensors[key]
+    save_file(tensors, weights)
+    hello = bad.write(tmp_path / "hello.wav", bad.HELLO_WAV.read_bytes())
+    if kind == "aligner":
+        argv = [
+            "align",
+            str(hello),
+            str(bad.HELLO_TXT),
+            "--engine",
+            "qwen3",
+            "--model",
+            str(broken),
+        ]
+    else:
+        argv = ["transcribe", str(hello), "--asr-model", str(broken), "--no-align"]
+    before = _tree(tmp_path)
+    code, err, _peak = run_measured([*argv, "-q", "-o", str(tmp_path / "out.json")], tmp_path)
+    check_refusal(err, code, [str(broken), "missing weights: 3"], _tree(tmp_path) - before)
