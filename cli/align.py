@@ -52,7 +52,9 @@ from qalign.cli.progress import progress_bar
     help="Add a phone tier (English) aligned by sphinx inside each word.",
 )
 @click.option(
-    "--embed-audio", is_flag=True, help="HTML review page: put the audio in the page, not a link to it."
+    "--embed-audio",
+    is_flag=True,
+    help="HTML review page: put the audio in the page, not a link to it.",
 )
 @click.option(
     "--hints",
@@ -136,8 +138,6 @@ def align(
             (result,) = aligner.align_batch([AlignRequest(source, text, lang, name=audio)])
         if isinstance(result, QalignError):
             raise result
-        if not any(u.status != "unaligned" for u in result.units):
-            raise QalignError(f"{audio}: no part of the transcript could be aligned to this audio")
         if phones == "sphinx" and result.source.engine != "sphinx":
             from qalign.aligner.sphinx import add_sphinx_phones
             from qalign.audio import load_audio
@@ -151,5 +151,11 @@ def align(
     click.echo(
         f"qalign: {summary_line(result, 'words' if granularity == 'word' else 'units')}", err=True
     )
+    if result.units and result.count("unaligned") == len(result.units):
+        click.echo(
+            f"qalign: error: {audio}: no part of the transcript could be aligned to this audio",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
     if strict and result.count("unaligned"):
         raise click.exceptions.Exit(1)

@@ -99,7 +99,7 @@ class LongFormAligner(Aligner):
             info = probe(request.audio)
             if info.duration > MAX_DURATION:
                 raise AudioTooLongError(label, info.duration, MAX_DURATION)
-            speech = SpeechMap.from_blocks(iter_blocks(request.audio, 60.0), vad=detector)
+            speech = SpeechMap.from_blocks(iter_blocks(request.audio, 240.0), vad=detector)
             if speech.duration == 0:
                 raise AudioError(label, "holds no audio samples")
             return speech, AudioReader(request.audio, scale=speech.peak)
@@ -114,7 +114,7 @@ class LongFormAligner(Aligner):
         if not np.isfinite(samples).all():
             raise AudioError(label, "samples contain NaN or infinity")
         samples = normalize_peak(samples)
-        step = 60 * SAMPLE_RATE
+        step = 240 * SAMPLE_RATE
         blocks = (samples[i : i + step] for i in range(0, samples.size, step))
         return SpeechMap.from_blocks(blocks, vad=detector), AudioReader(samples)
 
@@ -266,8 +266,14 @@ class _Run:
             else:
                 found = self._recover(t, u)
                 if found is None:
-                    break
-                t, u = found
+                    # Nothing agrees within reach: leave this stretch of audio and search
+                    # again further on, with the same text.
+                    onset = speech.next_speech(t) or duration
+                    skip_to = min(duration, onset + SEARCH_AUDIO_SECONDS)
+                    self.skipped_audio.append((t, skip_to))
+                    t = skip_to
+                else:
+                    t, u = found
             self._report(t)
         self._report(duration)
 

@@ -22,7 +22,7 @@ import numpy as np
 logger = logging.getLogger("qalign")
 
 CHUNK = 512  # samples per silero-vad step at 16 kHz (32 ms)
-STREAM_SECONDS = 8.0
+STREAM_SECONDS = 6.0
 PREROLL_SECONDS = 1.5
 _FRAME = 160
 
@@ -91,9 +91,16 @@ class SpeechDetector:
         batch = torch.from_numpy(rows)
         self._model.reset_states()
         out = []
-        with torch.inference_mode():
-            for c in range(0, rows.shape[1], CHUNK):
-                out.append(self._model(batch[:, c : c + CHUNK], 16000).reshape(-1, 1))
+        # One thread: the steps are small, and on a busy machine a second thread
+        # waiting for its share makes them 100x slower (measured).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.inference_mode():
+                for c in range(0, rows.shape[1], CHUNK):
+                    out.append(self._model(batch[:, c : c + CHUNK], 16000).reshape(-1, 1))
+        finally:
+            torch.set_num_threads(threads)
         probs = torch.cat(out, dim=1).numpy()[:, pre // CHUNK :]
         flat = probs.reshape(-1)[: audio.size // CHUNK]
         self._probs.append(flat.astype(np.float32))
