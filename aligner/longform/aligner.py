@@ -12,7 +12,7 @@ Per item:
    hold at the rate seen so far, plus 12. The engine places them; the layer
    keeps only anchors (:func:`~qalign.aligner.longform.anchors.keep`) and the
    next window starts from the last one, backing off a few.
-3. **Recovery.** A window that keeps too little (under :data:`MIN_AGREEMENT`
+3. **Recovery.** A window that keeps too little (under the engine's ``min_agreement``
    of the units its speech should hold) means text and audio disagree there.
    Short probes then search forward, in the text (audio fixed: text never
    spoken) and in the audio (text fixed: speech not in the transcript, music,
@@ -34,10 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from qalign.aligner.base import Aligner, AlignRequest
-from qalign.aligner.longform.anchors import agreement, keep, trim_tail
+from qalign.aligner.longform.anchors import BACK_OFF, agreement, keep, trim_tail
 from qalign.aligner.longform.engine import Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import Kept, stitch
+from qalign.aligner.longform.stitch import SHORT_GAP, Kept, stitch
 from qalign.alignment import Alignment
 from qalign.audio import SAMPLE_RATE, AudioReader, iter_blocks, normalize_peak, probe
 from qalign.errors import AudioError, AudioTooLongError, QalignError
@@ -46,8 +46,6 @@ logger = logging.getLogger("qalign")
 
 #: Longest audio accepted, in seconds (checked from the container before decoding).
 MAX_DURATION = 24 * 3600.0
-#: A window keeping fewer than this share of the units its speech should hold has failed.
-MIN_AGREEMENT = 0.35
 #: Audio with less speech than this (seconds) is skipped, not aligned.
 MIN_SPEECH = 1.0
 #: Probe length for the recovery search, seconds of audio.
@@ -143,6 +141,7 @@ class LongFormAligner(Aligner):
             speech,
             skipped_text=run.skipped_text,
             skipped_audio=run.skipped_audio,
+            tentative=run.tentative,
         )
         if not run.kept:
             logger.debug("%s: no part of the transcript could be aligned to the audio", label)
@@ -173,6 +172,7 @@ class _Run:
         self.progress = progress
         self.n = len(script.units)
         self.kept: dict[int, Kept] = {}
+        self.tentative: dict[int, Kept] = {}  # placed by a window but not kept (latest)
         self.skipped_text: list[tuple[int, int]] = []
         self.skipped_audio: list[tuple[float, float]] = []
         total_speech = max(1.0, speech.speech_seconds(0.0, speech.duration))
@@ -185,12 +185,15 @@ class _Run:
     def _span(self, seconds_of_speech: float) -> int:
         return int(math.ceil(1.5 * self.rate * seconds_of_speech)) + 12
 
-    def _place(self, jobs: list[tuple[float, WindowJob]]) -> list[list[Kept]]:
+    def _place(self, jobs: list[tuple[float, WindowJob]], probe: bool = False) -> list[list[Kept]]:
         """Align jobs (each with its start time) and return each one's kept units in global time."""
         placed = self.engine.align_windows(self.script, [job for _, job in jobs])
         out = []
         for (t0, job), got in zip(jobs, placed):
             length = job.samples.size / SAMPLE_RATE
+            if not probe:  # a window: remember every placement
+                for p in got:
+                    self.tentative[p.index] = Kept(p.index, t0 + p.start, t0 + p.end, p.score)
             out.append(
                 [
                     Kept(
@@ -230,11 +233,13 @@ class _Run:
                 continue
             span = self._span(heard) * (3 if last else 1)
             stop = self.n if last and t == 0.0 else min(self.n, u + span)
-            job = WindowJob(self.reader.read(t, end), u, stop, open_end=True)
+            job = WindowJob(self.reader.read(t, end), u, stop, open_end=True, start=t)
             (got,) = self._place([(t, job)])
             length = end - t
             expected = self.rate * heard
-            ok = len(got) >= MIN_AGREEMENT * expected or (last and len(got) >= 0.5 * (stop - u))
+            ok = len(got) >= engine.min_agreement * expected or (
+                last and len(got) >= 0.5 * (stop - u)
+            )
             if got and not last:
                 got = trim_tail([_as_placed(k, t) for k in got], length, min(5.0, length / 4))
                 got = [_as_kept(p, t) for p in got]
@@ -251,6 +256,7 @@ class _Run:
             if got and ok:
                 for k in got:
                     self.kept[k.index] = k
+                self._fill_gaps(t, u, got)
                 self._learn(got, heard if last else speech.speech_seconds(t, got[-1].end))
                 if (
                     last
@@ -273,7 +279,7 @@ class _Run:
                     self.skipped_audio.append((t, skip_to))
                     t = skip_to
                 else:
-                    t, u = found
+                    t, u = found if found[0] > t or found[1] > u else (end, u)
             self._report(t)
         self._report(duration)
 
@@ -292,6 +298,38 @@ class _Run:
             self.progress(min(t, self.speech.duration), self.speech.duration)
 
     # -- recovery --------------------------------------------------------------
+
+    def _fill_gaps(self, t: float, u: int, got: list[Kept]) -> None:
+        """Back-fill before each kept unit that follows units the window did not keep.
+
+        When a window's text holds units nobody speaks, the engine still places
+        them in order and so crowds out the spoken units right after them.
+        """
+        step = max(4, int(self.rate * PROBE_SECONDS / 3))
+        prev_end, prev_index = t, u - 1
+        for k in got:
+            if k.index - prev_index - 1 > SHORT_GAP:
+                self._back_fill(prev_end, prev_index + 1, k, step)
+            prev_end, prev_index = k.end, k.index
+
+    def _back_fill(self, t: float, u: int, anchor: Kept, step: int) -> int:
+        """Place the units just before a recovery anchor, spoken just before it; the first placed.
+
+        The search steps through the text in strides, so the agreement it finds may
+        start a few units after where speech resumes; those units are aligned in the
+        audio just before the anchor and kept when they run up to it.
+        """
+        lo = max(u, anchor.index - 2 * step)
+        span = sum(self.script.weights[lo : anchor.index]) * 0.1 + 2.0
+        a0 = max(t, anchor.start - span)
+        if anchor.start - a0 < 0.3:
+            return anchor.index
+        job = WindowJob(self.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
+        (got,) = self._place([(a0, job)], probe=True)
+        run = _tail_run(got, anchor.index)
+        for k in run:
+            self.kept[k.index] = k
+        return run[0].index if run else anchor.index
 
     def _recover(self, t: float, u: int) -> tuple[float, int] | None:
         """Search forward in text and audio for where they agree again; ``None`` when nowhere."""
@@ -320,10 +358,9 @@ class _Run:
             jobs = []
             for _, a0, first in group:
                 end = min(duration, a0 + PROBE_SECONDS)
-                jobs.append(
-                    (a0, WindowJob(self.reader.read(a0, end), first, min(self.n, first + m)))
-                )
-            results = self._place(jobs)
+                job = WindowJob(self.reader.read(a0, end), first, min(self.n, first + m), start=a0)
+                jobs.append((a0, job))
+            results = self._place(jobs, probe=True)
             for (_cost, a0, first), got in zip(group, results):
                 expected = self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS))
                 share, best = agreement([_as_placed(x, 0.0) for x in got], expected)
@@ -338,11 +375,28 @@ class _Run:
                         share,
                     )
                     if anchor.index > u:
-                        self.skipped_text.append((u, anchor.index))
+                        resumed = self._back_fill(t, u, anchor, step)
+                        if resumed > u:
+                            self.skipped_text.append((u, resumed))
                     if anchor.start - t > 2.0:
                         self.skipped_audio.append((t, anchor.start))
-                    return max(t, anchor.start - 0.2), anchor.index
+                    # The agreeing run is kept (less its last units, redone by the next
+                    # window), so the windows go on after it: always forward.
+                    run = best[:-BACK_OFF] if len(best) > BACK_OFF + 1 else best
+                    for k in run:
+                        self.kept[k.index] = k
+                    return run[-1].end, run[-1].index + 1
         return None
+
+
+def _tail_run(kept: list[Kept], stop: int) -> list[Kept]:
+    """The kept units forming a run of consecutive indexes that ends at ``stop - 1``."""
+    out: list[Kept] = []
+    for k in reversed(kept):
+        if k.index != (out[-1].index - 1 if out else stop - 1):
+            break
+        out.append(k)
+    return out[::-1]
 
 
 def _as_placed(k: Kept, t0: float):

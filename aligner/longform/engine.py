@@ -54,12 +54,14 @@ class WindowJob:
         first: index of the first unit offered.
         stop: one past the last unit offered.
         open_end: the window may end before unit ``stop - 1`` (more text than audio).
+        start: where the window starts in the recording, seconds (for logs and simulations).
     """
 
     samples: np.ndarray
     first: int
     stop: int
     open_end: bool = True
+    start: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,9 @@ class WindowEngine(ABC):
     sure_score: float = 0.5
     #: Shortest plausible unit, seconds: shorter ones count as collapsed.
     min_unit_seconds: float = 0.02
+    #: A window keeping fewer than this share of the units its speech should hold has
+    #: failed (text and audio disagree there) and the recovery search starts.
+    min_agreement: float = 0.35
 
     @property
     @abstractmethod

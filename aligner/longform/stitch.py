@@ -6,6 +6,10 @@
   the gap between its aligned neighbours, in proportion to its weight (phones
   or characters), so it is never zero-length where the gap has room, and no
   aligned unit moves.
+* A short gap (at most :data:`SHORT_GAP` units) between kept units, whose
+  audio is long enough for its units and which the engine did place (but not
+  confidently: a collapsed or low-scoring slot), is ``uncertain`` instead, at the
+  engine's times when they fit the gap, else interpolated.
 * Runs of unaligned units become :class:`~qalign.alignment.Stretch` es, with a
   reason: ``text not heard`` when the gap holds little speech for the text (or
   the recovery search skipped it), ``not matched`` when there is speech but it
@@ -29,6 +33,10 @@ LOW_CONFIDENCE = "low confidence"
 SPEECH_NOT_IN_TEXT = "speech not in transcript"
 #: Speech (seconds per unit of weight) below which a gap counts as not holding its text.
 _HEARD_SECONDS_PER_WEIGHT = 0.03
+#: Gaps of at most this many units between kept units may be filled as ``uncertain``.
+SHORT_GAP = 3
+#: ... when the gap holds at least this many seconds per unit of weight.
+_SHORT_GAP_SECONDS_PER_WEIGHT = 0.02
 #: Uncertain runs at least this long are reported as stretches.
 _MIN_UNCERTAIN_RUN = 3
 
@@ -52,8 +60,14 @@ def stitch(
     *,
     skipped_text: Sequence[tuple[int, int]] = (),
     skipped_audio: Sequence[tuple[float, float]] = (),
+    tentative: dict[int, Kept] | None = None,
 ) -> tuple[list[Unit], list[Phone], list[Stretch]]:
-    """Units (every script unit, in order), phones of kept units, and stretches in time order."""
+    """Units (every script unit, in order), phones of kept units, and stretches in time order.
+
+    ``tentative`` holds units the engine placed but the layer did not keep (their
+    latest placement), used to fill short gaps.
+    """
+    tentative = tentative or {}
     n = len(script.units)
     duration = speech.duration
     spans: list[tuple[float, float, str, float | None]] = []
@@ -77,13 +91,31 @@ def stitch(
         gap_end = max(prev_end, gap_end)
         weights = [max(0.5, w) for w in script.weights[i:j]]
         total = sum(weights)
+        short = (
+            0 < i
+            and j < n
+            and j - i <= SHORT_GAP
+            and all(k in tentative for k in range(i, j))
+            and gap_end - prev_end >= total * _SHORT_GAP_SECONDS_PER_WEIGHT
+        )
+        fitted = (
+            _fit_tentative([tentative[k] for k in range(i, j)], prev_end, gap_end)
+            if short
+            else None
+        )
         acc = 0.0
-        for w in weights:
+        for offset, w in enumerate(weights):
             a = prev_end + (gap_end - prev_end) * acc / total
             acc += w
             b = prev_end + (gap_end - prev_end) * acc / total
-            spans.append((a, b, "unaligned", 0.0))
-        gaps.append((i, j))
+            if short:
+                if fitted is not None:
+                    a, b = fitted[offset]
+                spans.append((a, b, "uncertain", tentative[i + offset].score))
+            else:
+                spans.append((a, b, "unaligned", 0.0))
+        if not short:
+            gaps.append((i, j))
         prev_end = gap_end
         i = j
     units = [
@@ -98,6 +130,18 @@ def stitch(
             phones.append(Phone(label, a, max(a, b)))
     stretches = _stretches(units, gaps, script, speech, skipped_text, skipped_audio)
     return units, phones, stretches
+
+
+def _fit_tentative(placed: list[Kept], lo: float, hi: float) -> list[tuple[float, float]] | None:
+    """The engine's own times for a short gap when they are ordered, inside it and not collapsed."""
+    out = []
+    prev = lo
+    for k in placed:
+        if k.start < prev or k.end > hi or k.end - k.start < 0.02:
+            return None
+        out.append((k.start, k.end))
+        prev = k.end
+    return out
 
 
 def _stretches(
