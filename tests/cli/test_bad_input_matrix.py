@@ -112,6 +112,12 @@ MIB = 1 << 20
 BASE = 150 * MIB
 """What a refusal may cost at most (measured: 57 MiB, the interpreter, numpy and PyAV)."""
 
+TORCH_BASE = 600 * MIB
+"""The same once the engine's libraries are loaded (torch: about 250-340 MiB measured)."""
+
+TORCH_CASES = {"align-audio-nan", "align-qwen3-model-missing", "transcribe-asr-model-missing"}
+"""Cases refused after torch is imported (a model folder checked, audio read by the engine)."""
+
 MEMORY_CASES = [
     ("align", "audio-1hz"),  # 200 kB claiming 1 Hz: grew past 12 GB before the fix
     ("align", "audio-100-channels"),
@@ -120,6 +126,18 @@ MEMORY_CASES = [
     ("convert", "ctm-1e308"),
     ("convert", "json-deep"),
 ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "name", "maker"), CASES)
+def test_bad_input_in_a_subprocess(tmp_path, command, name, maker):
+    """Every case again as a real process: the same line and exit code, under BASE."""
+    argv, needles = maker(tmp_path)
+    before = _tree(tmp_path)
+    code, stderr, peak = run_measured(argv, tmp_path)
+    check_refusal(stderr, code, needles, _tree(tmp_path) - before)
+    bound = TORCH_BASE if f"{command}-{name}" in TORCH_CASES else BASE
+    assert peak < bound, f"peak {peak / MIB:.0f} MiB"
 
 
 @pytest.mark.parametrize(("command", "name"), MEMORY_CASES, ids=lambda v: v)
