@@ -239,6 +239,8 @@ class _Pool:
         idle_since = time.monotonic()
         try:
             while True:
+                if self.live or self.calls:
+                    idle_since = time.monotonic()  # the start timeout counts from here
                 self._fill()
                 if not self.calls and not self._has_work():
                     return
@@ -247,9 +249,7 @@ class _Pool:
                     raise QalignError("every Ray worker died and none can be replaced")
                 ready, _ = self.ray.wait(refs, num_returns=1, timeout=5.0)
                 if not ready:
-                    if self.live or self.calls:
-                        idle_since = time.monotonic()
-                    elif time.monotonic() - idle_since > self.o.start_timeout:
+                    if not self.live and time.monotonic() - idle_since > self.o.start_timeout:
                         raise QalignError(
                             f"no Ray worker started within {self.o.start_timeout:g} s "
                             f"(each asks for {self.o.cpus_per_worker:g} CPU and "

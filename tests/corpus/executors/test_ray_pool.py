@@ -26,8 +26,8 @@ class _ActorDied(_RayError):
 
 
 class _Ref:
-    def __init__(self, value=None, error: Exception | None = None) -> None:
-        self.value, self.error = value, error
+    def __init__(self, value=None, error: Exception | None = None, pending=False) -> None:
+        self.value, self.error, self.pending = value, error, pending
 
 
 class _Actor:
@@ -36,6 +36,8 @@ class _Actor:
         self.body = ray_executor.BucketWorker(job)
         self.dead = False
         self.ready = _Method(lambda: ("node-1", self.body.error))
+        if fake.no_room:  # the cluster never has room: the actor never starts
+            self.ready.remote = lambda: _Ref(pending=True)
         self.process = _Method(self._process)
 
     def _process(self, bucket):
@@ -64,8 +66,9 @@ class FakeRay:
         RayError = _RayError
         RayActorError = _ActorDied
 
-    def __init__(self, poison: set[str] = frozenset()) -> None:
+    def __init__(self, poison: set[str] = frozenset(), no_room: bool = False) -> None:
         self.poison = set(poison)
+        self.no_room = no_room
         self.calls: list[list[str]] = []
         self.actors: list[_Actor] = []
         self.killed = 0
@@ -90,7 +93,8 @@ class FakeRay:
         return _Class()
 
     def wait(self, refs, num_returns=1, timeout=None):
-        return refs[:1], refs[1:]
+        done = [r for r in refs if not r.pending]
+        return done[:1], [r for r in refs if r not in done[:1]]
 
     def get(self, ref):
         if ref.error is not None:
@@ -162,10 +166,22 @@ def test_an_engine_that_cannot_load_stops_the_run_with_its_error(
     assert fake.calls == [] and all(a.dead for a in fake.actors)
 
 
+def test_workers_that_never_start_end_the_run_after_the_start_timeout(
+    tmp_path: Path, make_wav, even_engine, monkeypatch
+) -> None:
+    job = CorpusJob(outdir=str(tmp_path / "out"), formats=("json",))
+    fake = FakeRay(no_room=True)
+    with pytest.raises(QalignError, match="no Ray worker started within 0.05 s"):
+        _run(fake, monkeypatch, job, [_items(tmp_path, make_wav, 1)], workers=1, start_timeout=0.05)
+    assert fake.calls == [] and all(a.dead for a in fake.actors)
+
+
 def test_workers_default_to_what_the_cluster_holds(monkeypatch) -> None:
     fake = FakeRay()
     monkeypatch.setattr(ray_executor, "import_ray", lambda: fake)
     assert ray_executor.RayExecutor()._pool_size(fake) == 2
     assert ray_executor.RayExecutor(cpus_per_worker=0.5)._pool_size(fake) == 4
-    with pytest.raises(QalignError, match="has 2 CPU and 0 GPU; one worker asks for 1 CPU and 1 GPU"):
+    with pytest.raises(
+        QalignError, match="has 2 CPU and 0 GPU; one worker asks for 1 CPU and 1 GPU"
+    ):
         ray_executor.RayExecutor(gpus_per_worker=1)._pool_size(fake)
