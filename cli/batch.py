@@ -51,7 +51,7 @@ from qalign.cli.common import configure_logging, model_options, subtitle_options
     "--executor",
     default="local",
     show_default=True,
-    help="Where buckets run: local (this process), or another registered executor.",
+    help='Where buckets run: local (this process) or ray (a Ray cluster, pip install "qalign[ray]").',
 )
 @click.option(
     "--address",
