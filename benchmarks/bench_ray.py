@@ -7,8 +7,8 @@ transcripts of 2.7 words per second; with random weights speed depends only on l
 Measured, each run a fresh ``qalign batch`` process into an empty output folder, wall
 time including start-up (Ray's and every model load), all in bf16:
 
-* ``local, 1 thread`` and ``local, N threads``: the local executor (one model, torch
-  threads fixed by ``OMP_NUM_THREADS``);
+* ``local, 1 thread`` and ``local, N threads`` (``--local-threads``): the local executor
+  (one model, torch threads fixed by ``OMP_NUM_THREADS``);
 * ``ray, W worker(s)``: ``--executor ray --workers W --cpus-per-worker 1``, a Ray instance
   started on this machine (loopback) by the run itself: W models, one thread each.
 
@@ -17,9 +17,10 @@ Printed: files per minute, audio seconds per wall second, and the speed of 2 wor
 anything else running) for the same two cores: compare them with the local executor at
 2 threads, not only with 1 worker.
 
-Reduced run (a few minutes on a shared 2-core machine)::
+Reduced run (5 minutes on a quiet 2-core machine; 20 on a shared one, where the
+local two-thread run is the slowest)::
 
-    python benchmarks/bench_ray.py --files 24 --seconds 4,7,10,13
+    python benchmarks/bench_ray.py --files 16 --seconds 4,7,10
 
 Smoke run with the tiny checkpoint: ``--tiny --files 6``.
 """
@@ -58,7 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tiny", action="store_true", help="the tiny test checkpoint (smoke run)")
     parser.add_argument("--files", type=int, default=48)
     parser.add_argument("--seconds", default="4,7,10,13,16", help="file lengths, cycled")
-    parser.add_argument("--workers", default="1,2", help="Ray worker counts to measure")
+    parser.add_argument("--workers", default="1,2", help="Ray worker counts to measure, in order")
+    parser.add_argument(
+        "--local-threads",
+        default=None,
+        help="thread counts of the local executor runs (default: 1 and all cores; '' for none)",
+    )
     parser.add_argument("--dtype", default="bfloat16")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
@@ -68,6 +74,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--workdir is inside the repository; choose a folder outside it")
     args.seconds = [float(x) for x in args.seconds.split(",") if x.strip()]
     args.workers = [int(x) for x in args.workers.split(",") if x.strip()]
+    if args.local_threads is None:
+        args.local_threads = sorted({1, available_cores()})
+    else:
+        args.local_threads = [int(x) for x in args.local_threads.split(",") if x.strip()]
     if args.files < 1 or not args.seconds or not args.workers:
         parser.error("--files must be positive, --seconds and --workers non-empty")
     return args
@@ -95,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     base += ["-f", "json", "--engine", "qwen3", "--model", str(model), "--dtype", args.dtype]
     cores = available_cores()
     runs: list[tuple[str, list[str], dict[str, str]]] = [
-        ("local, 1 thread", [], worker_env(1)),
-        (f"local, {cores} threads", [], worker_env(cores)),
+        (f"local, {n} thread{'s' if n > 1 else ''}", [], worker_env(n)) for n in args.local_threads
     ]
     for n in args.workers:
         env = {**worker_env(1), "RAY_USAGE_STATS_ENABLED": "0"}

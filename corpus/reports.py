@@ -19,7 +19,8 @@ engine              the engine that aligned it
 ==================  ==============================================================
 
 ``failures.csv`` has one row per failed item: ``item``, ``stage`` (``discover``,
-``read-text``, ``decode-audio``, ``read-utterances``, ``align``, ``write``), ``error``.
+``read-text``, ``decode-audio``, ``read-utterances``, ``align``, ``write``; with the
+Ray executor also ``worker``: the item's worker died on every attempt), ``error``.
 Both are written atomically at the end of the run (header only when empty).
 """
 
