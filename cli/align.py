@@ -103,8 +103,9 @@ def align(
     from qalign.aligner.base import AlignRequest
     from qalign.aligner.engines import EngineOptions, create_aligner
     from qalign.aligner.languages import resolve_language
-    from qalign.audio import probe, seekable_audio
+    from qalign.audio import probe
     from qalign.errors import LanguageError, QalignError
+    from qalign.pipes import seekable_audio
     from qalign.transcript import check_rate, guess_language, read_transcript
 
     # Everything that can be checked is checked before the audio is decoded or a model loads.

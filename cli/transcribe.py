@@ -285,7 +285,7 @@ def transcribe(
     """
     configure_logging(quiet)
     from qalign.asr.pipeline import transcribe_batch
-    from qalign.audio import seekable_audio
+    from qalign.pipes import seekable_audio
 
     plans = plan_outputs(audio, outputs, out_format, no_align)  # fail before any work
     with contextlib.ExitStack() as stack:

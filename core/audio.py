@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,63 +67,6 @@ class AudioInfo:
     codec: str
 
 
-MAX_SPOOL_BYTES = 2 * 1024**3
-"""Bytes of audio read from a pipe (``/dev/stdin``, process substitution) at most."""
-
-
-@contextmanager
-def seekable_audio(path: str) -> Iterator[str]:
-    """A path to ``path``'s audio that can be opened several times: ``path`` itself for a
-    regular file; for a pipe or character device (``/dev/stdin``, ``<(sox ...)``) its
-    bytes copied into a temporary file (at most :data:`MAX_SPOOL_BYTES`, removed
-    afterwards). Errors raised inside name ``path``, not the temporary file.
-
-    Raises:
-        AudioError: the pipe gives more than :data:`MAX_SPOOL_BYTES` or nothing.
-    """
-    import os
-    import stat
-    import tempfile
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = 0
-    if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
-        yield path
-        return
-    from qalign.errors import QalignError
-
-    fd, tmp = tempfile.mkstemp(prefix=".qalign-audio-", suffix=".part")
-    try:
-        copied = 0
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
-            while block := source.read(1 << 20):
-                copied += len(block)
-                if copied > MAX_SPOOL_BYTES:
-                    raise AudioError(
-                        path, f"gives more than {MAX_SPOOL_BYTES // 2**20} MiB; save it to a file"
-                    )
-                out.write(block)
-        if not copied:
-            raise AudioError(path, "gave no bytes")
-        try:
-            yield tmp
-        except QalignError as exc:
-            if tmp not in str(exc):
-                raise
-            renamed = QalignError(str(exc).replace(tmp, path))
-            renamed.exit_code = exc.exit_code
-            raise renamed from None
-    except OSError as exc:
-        raise AudioError(path, f"cannot read it ({exc.strerror or exc})") from None
-    finally:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 def _check_path(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
@@ -135,7 +77,7 @@ def _check_path(path: str | Path) -> Path:
         import stat
 
         if not stat.S_ISREG(p.stat().st_mode):
-            raise AudioError(p, "is a pipe or device; qalign align reads it (other paths need a file)")
+            raise AudioError(p, "is a pipe or device; align and transcribe read those, elsewhere save it to a file")
         raise AudioError(p, "is empty (0 bytes)")
     return p
 

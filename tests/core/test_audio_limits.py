@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import struct
-import threading
 import wave
 
 import numpy as np
 import pytest
 
-from qalign.audio import iter_blocks, load_audio, probe, seekable_audio
-from qalign.errors import AudioError, AudioTooLongError, QalignError
+from qalign.audio import iter_blocks, load_audio, probe
+from qalign.errors import AudioError, AudioTooLongError
 
 
 def _wav(path, rate=16000, samples=None):
@@ -62,35 +60,3 @@ def test_max_seconds_refused_before_decoding(tmp_path):
     with pytest.raises(AudioTooLongError, match="long.wav"):
         load_audio(path, max_seconds=2.0)
     assert load_audio(path, max_seconds=6.0).size == 16000 * 5
-
-
-def test_pipe_is_spooled_and_errors_name_it(tmp_path):
-    source = _wav(tmp_path / "a.wav", 16000, np.ones(8000, np.int16))
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-
-    def feed(data: bytes) -> None:
-        with open(fifo, "wb") as out:
-            out.write(data)
-
-    writer = threading.Thread(target=feed, args=(source.read_bytes(),))
-    writer.start()
-    with seekable_audio(str(fifo)) as path:
-        assert path != str(fifo)
-        assert probe(path).duration == pytest.approx(0.5)
-        assert load_audio(path).size == 8000
-    writer.join()
-    assert not os.path.exists(path)  # the temporary copy is gone
-
-    writer = threading.Thread(target=feed, args=(b"not audio at all" * 10,))
-    writer.start()
-    with pytest.raises(QalignError) as info, seekable_audio(str(fifo)) as path:
-        probe(path)
-    writer.join()
-    assert str(info.value).startswith(f"{fifo}: ") and path not in str(info.value)
-
-
-def test_regular_file_is_used_as_is(tmp_path):
-    path = _wav(tmp_path / "a.wav")
-    with seekable_audio(str(path)) as same:
-        assert same == str(path)
