@@ -139,6 +139,11 @@ def batch(
     if executor_options and executor != "ray":
         flags = ", ".join("--" + k.replace("_", "-") for k in executor_options)
         raise click.UsageError(f"{flags} only apply to --executor ray")
+    if "://" in outdir:  # not a folder: refuse before creating a folder named "s3:"
+        raise click.UsageError(
+            f"-o {outdir}: URLs are not supported yet; give a folder (on a file system "
+            "every Ray node mounts, for --executor ray)"
+        )
     formats = check_formats(format_names or ("textgrid", "json"))
     job = CorpusJob(
         outdir=os.path.abspath(outdir),

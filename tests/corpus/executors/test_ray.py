@@ -64,6 +64,17 @@ def test_cluster_options_without_the_ray_executor_are_a_usage_error(
     assert "--workers only apply to --executor ray" in capsys.readouterr().err
 
 
+def test_an_output_url_is_refused_before_anything_is_created(
+    tmp_path: Path, make_wav, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    corpus = _corpus(tmp_path / "c", make_wav, 1)
+    monkeypatch.chdir(tmp_path)
+    rc = main(["batch", str(corpus), "-o", "s3://bucket/out", "--executor", "ray"])
+    assert rc == 2
+    assert "URLs are not supported yet" in capsys.readouterr().err
+    assert not (tmp_path / "s3:").exists()
+
+
 def test_local_executor_never_imports_ray(tmp_path: Path, make_wav, parity_dir: Path) -> None:
     corpus = _corpus(tmp_path / "c", make_wav, 2)
     cmd = _batch_cmd(corpus, tmp_path / "out", parity_dir / "fa-tiny")[3:]
