@@ -16,6 +16,9 @@ Writing (format id ``ctm``, extension ``.ctm``):
   form, better for scoring). CTM words cannot hold whitespace: each run of it
   becomes ``_``; a unit with no text left is skipped.
 * The confidence column is written, with 3 decimals, for units with a score.
+* A unit that is not confidently aligned is preceded by a comment
+  ``;; status uncertain`` or ``;; status unaligned`` (sclite and Kaldi skip
+  comments; this reader gives the status back to the next word).
 * An alignment without units writes one line per segment (its text joined by
   ``_``), or without segments either, one per phone.
 
@@ -34,9 +37,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from qalign.alignment import Alignment
+from qalign.alignment import UNIT_STATUSES, Alignment
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.timing import nonzero_spans
@@ -81,11 +85,14 @@ def _ctm_lines(alignment: Alignment, file_id: str, channel: str, norm: bool) -> 
         rows = [Row(u.norm, u.start, u.end, u.score) for u in alignment.units]
     else:
         rows = rows_of(alignment)
+    statuses = [u.status for u in alignment.units] if alignment.units else []
     spans = nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
-    for row, (start, end) in zip(rows, spans):
+    for k, (row, (start, end)) in enumerate(zip(rows, spans)):
         word = one_line(row.text, "_")
         if not word:
             continue
+        if statuses and statuses[k] != "aligned":
+            yield f";; status {statuses[k]}"
         fields = [file_id, channel, _seconds(start), _seconds(end - start), word]
         if row.score is not None:
             fields.append(f"{row.score:.3f}")
@@ -114,8 +121,13 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
     chosen: tuple[str, str] | None = None
     left_out: set[tuple[str, str]] = set()
     alternative = 0  # inside <ALT_BEGIN> ... <ALT_END>: which alternative this is
+    pending = "aligned"  # the status a ";; status X" comment gives the next word
+    statuses: list[str] = []
     for number, line in numbered_lines(text):
         fields = line.split()
+        if fields[:2] == [";;", "status"] and len(fields) == 3 and fields[2] in UNIT_STATUSES:
+            pending = fields[2]
+            continue
         if not fields or fields[0].startswith(";;"):
             continue
         if len(fields) < 5:
@@ -140,17 +152,24 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
         if rows and start < rows[-1].start:
             in_order = False
         rows.append(Row(fields[4], start, end, _score(fields)))
+        statuses.append(pending)
+        pending = "aligned"
     if chosen is None and left_out:
         found = ", ".join(f"{f} {c}" for f, c in sorted(left_out))
         raise ValueError(f"no records for file {file_id!r} channel {channel!r} (found: {found})")
     if left_out and chosen is not None:
         logger.warning("CTM: read file %s channel %s only; left out %d other file/channel pairs",
                        chosen[0], chosen[1], len(left_out))
+    pairs = list(zip(rows, statuses))
     if not in_order:
-        rows.sort(key=lambda row: row.start)  # stable: file order among equal starts
+        pairs.sort(key=lambda pair: pair[0].start)  # stable: file order among equal starts
     # Start and duration are each rounded to the file's precision, so a word may
     # end up to one rounding step after the next one starts: join those.
-    return alignment_from_rows(join_small_overlaps(rows, _OVERLAP))
+    alignment = alignment_from_rows(join_small_overlaps([r for r, _ in pairs], _OVERLAP))
+    if any(st != "aligned" for _, st in pairs) and len(alignment.units) == len(pairs):
+        units = tuple(replace(u, status=st) for u, (_, st) in zip(alignment.units, pairs))
+        alignment = replace(alignment, units=units)
+    return alignment
 
 
 @register

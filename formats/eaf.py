@@ -6,7 +6,9 @@ Writing (format id ``eaf``, extension ``.eaf``):
 
 * Independent, time-aligned tiers of ALIGNABLE_ANNOTATIONs, in this order:
   ``words`` (unit text with punctuation; ``chars`` when every unit is one CJK
-  ideograph, as in the TextGrid writer), ``segments`` when the alignment has
+  ideograph, as in the TextGrid writer), ``status`` when some unit is not
+  confidently aligned (``uncertain`` or ``unaligned`` over each such word, at its
+  times; read back into ``Unit.status``), ``segments`` when the alignment has
   segments (or no units), ``phones`` when it has phones. All use one
   linguistic type, ``default-lt``.
 * Times are rounded once, per tier, to integer milliseconds (half up) by
@@ -41,7 +43,15 @@ from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.safetext import visible
 from qalign.formats.timing import nonzero_spans
-from qalign.formats.wordlist import Row, alignment_from_rows, tier_role, unit_tier_name
+from qalign.formats.wordlist import (
+    STATUS_TIER,
+    Row,
+    alignment_from_rows,
+    status_rows,
+    tier_role,
+    unit_tier_name,
+    with_statuses,
+)
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -56,6 +66,8 @@ def _tiers(alignment: Alignment) -> list[tuple[str, list[Row]]]:
     tiers = []
     if alignment.units:
         tiers.append((unit_tier_name(alignment), [Row(u.text, u.start, u.end) for u in alignment.units]))
+        if status_rows(alignment):  # units not confidently aligned, at their word times
+            tiers.append((STATUS_TIER, status_rows(alignment)))
     if alignment.segments or not alignment.units:
         tiers.append(("segments", [Row(s.text, s.start, s.end) for s in alignment.segments]))
     if alignment.phones:
@@ -177,6 +189,9 @@ def loads_eaf(text: str, *, tier: str | None = None) -> Alignment:
         duration = max(alignment.duration, phones[-1].end)
         alignment = replace(alignment, duration=duration,
                             phones=tuple(Phone(r.text, r.start, r.end) for r in phones))
+    status = next((rows for name, rows in rest if tier_role(name) == "status"), [])
+    if status:
+        alignment = with_statuses(alignment, status)
     return alignment
 
 

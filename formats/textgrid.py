@@ -7,7 +7,11 @@ Writing (format ids ``textgrid``, and ``textgrid-short`` for the short form):
 
 * Interval tiers, in this order: ``words`` (each unit's original text, with
   punctuation; named ``chars`` when every unit is one CJK ideograph, see
-  :func:`qalign.formats.wordlist.unit_tier_name`), ``phones`` when the
+  :func:`qalign.formats.wordlist.unit_tier_name`), ``status`` when some unit is
+  not confidently aligned (an interval labelled ``uncertain`` or ``unaligned``
+  over each such word; unaligned words stay in the word tier at their
+  interpolated times, which lie in the gap between their aligned neighbours, so
+  aligned intervals are never moved or shortened), ``phones`` when the
   alignment has phones, ``segments`` when it has segments. An alignment
   without units (read from SRT, say) gets only its ``segments`` tier.
 * Gaps become empty intervals; every tier spans 0 .. the audio duration.
@@ -47,12 +51,15 @@ from qalign.formats.praat_text import Tier, parse_textgrid
 from qalign.formats.registry import register
 from qalign.formats.safetext import visible
 from qalign.formats.wordlist import (
+    STATUS_TIER,
     Row,
     alignment_from_rows,
     in_chunks,
     join_small_overlaps,
+    status_rows,
     tier_role,
     unit_tier_name,
+    with_statuses,
 )
 
 logger = logging.getLogger("qalign")
@@ -172,6 +179,13 @@ def _tiers(alignment: Alignment) -> list[tuple[str, list[tuple[float, float]], l
     for name, items in groups:
         spans = positive_spans([(s, e) for s, e, _ in items], alignment.duration)
         tiers.append((name, spans, [label for _, _, label in items]))
+    if status_rows(alignment):
+        # Units not confidently aligned, at exactly their word intervals: the word tier
+        # keeps every unit (unaligned ones at their interpolated times, inside the gap
+        # their aligned neighbours leave, so aligned intervals never move).
+        word_spans = tiers[0][1]
+        marked = [(span, u.status) for span, u in zip(word_spans, alignment.units) if u.status != "aligned"]
+        tiers.insert(1, (STATUS_TIER, [sp for sp, _ in marked], [st for _, st in marked]))
     return tiers
 
 
@@ -250,6 +264,9 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
     if phones:
         phone_list = [Phone(r.text, r.start, r.end) for r in _rows(phones)]
         alignment = replace(alignment, phones=tuple(phone_list))
+    status = next((t for t in rest if tier_role(t.name) == "status"), None)
+    if status:
+        alignment = with_statuses(alignment, _rows(status))
     return alignment
 
 

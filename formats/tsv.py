@@ -2,7 +2,9 @@
 
 Writing (format id ``tsv``, extension ``.tsv``): a header line
 ``start<TAB>end<TAB>text``, plus a ``score`` column (3 decimals, empty where a
-unit has none) when any unit has a score; then one line per unit, or per
+unit has none) when any unit has a score, and a ``status`` column (``aligned``,
+``uncertain`` or ``unaligned``, read back into ``Unit.status``) when some unit is
+not confidently aligned; then one line per unit, or per
 segment when the alignment has no units (per phone without segments either).
 Times are rounded once to integer milliseconds (half up) by
 :func:`qalign.formats.timing.nonzero_spans`, so no row lasts 0 ms. Integers,
@@ -20,9 +22,10 @@ integer milliseconds. Rows with empty text are skipped.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from qalign.alignment import Alignment
+from qalign.alignment import UNIT_STATUSES, Alignment
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.timing import nonzero_spans
@@ -33,6 +36,7 @@ from qalign.formats.wordlist import (
     numbered_lines,
     one_line,
     rows_of,
+    status_rows,
 )
 
 _TEXT_NAMES = ("text", "word", "label")
@@ -53,11 +57,14 @@ def _tsv_lines(alignment: Alignment) -> Iterator[str]:
     rows = rows_of(alignment)
     spans = nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
     with_score = any(r.score is not None for r in rows)
-    yield "start\tend\ttext" + ("\tscore" if with_score else "")
-    for row, (start, end) in zip(rows, spans):
+    statuses = [u.status for u in alignment.units] if status_rows(alignment) else []
+    yield "start\tend\ttext" + ("\tscore" if with_score else "") + ("\tstatus" if statuses else "")
+    for k, (row, (start, end)) in enumerate(zip(rows, spans)):
         fields = [str(start), str(end), one_line(row.text)]
         if with_score:
             fields.append("" if row.score is None else f"{row.score:.3f}")
+        if statuses:
+            fields.append(statuses[k])
         yield "\t".join(fields)
 
 
@@ -88,10 +95,14 @@ def loads_tsv(text: str) -> Alignment:
             ValidationError for overlapping or reversed rows.
     """
     columns: tuple[int, int, int, int | None] = (0, 1, 2, 3)
+    status_col: int | None = None
     rows = []
+    statuses: list[str] = []
     for number, line in numbered_lines(text):
         if number == 1 and "start" in (f.strip().lower() for f in line.split("\t")):
             columns = _columns(line.split("\t"))
+            names = [f.strip().lower() for f in line.split("\t")]
+            status_col = names.index("status") if "status" in names else None
             continue
         start_col, end_col, text_col, score_col = columns
         if not line.strip():
@@ -111,7 +122,13 @@ def loads_tsv(text: str) -> Alignment:
         start = _ms(fields[start_col].strip(), number, "start")
         end = _ms(fields[end_col].strip(), number, "end")
         rows.append(Row(label, start, end, score))
-    return alignment_from_rows(rows)
+        status = fields[status_col].strip().lower() if status_col is not None and status_col < len(fields) else ""
+        statuses.append(status if status in UNIT_STATUSES else "aligned")
+    alignment = alignment_from_rows(rows)
+    if any(st != "aligned" for st in statuses):
+        units = tuple(replace(u, status=st) for u, st in zip(alignment.units, statuses))
+        alignment = replace(alignment, units=units)
+    return alignment
 
 
 @register

@@ -18,6 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
 from qalign.alignment import Alignment, Segment, Unit
@@ -90,14 +91,18 @@ WORD_TIERS = ("words", "word", "token", "tokens", "chars", "char", "ort")
 SEGMENT_TIERS = ("segments", "segment", "phrase", "phrases", "sentence", "sentences",
                  "utterance", "utterances")
 PHONE_TIERS = ("phones", "phone")
+#: The tier (TextGrid, EAF) that marks units not confidently aligned; absent when all are.
+STATUS_TIER = "status"
 
 
 def tier_role(name: str) -> str:
-    """``"words"``, ``"segments"``, ``"phones"`` or ``""``: what a tier's name says it holds.
+    """``"words"``, ``"segments"``, ``"phones"``, ``"status"`` or ``""``: what a tier's name says it holds.
 
     Case is ignored, and so is MFA's ``"speaker - "`` prefix (``"anna - words"``).
     """
     key = name.rsplit(" - ", 1)[-1].strip().lower()
+    if key == STATUS_TIER:
+        return "status"
     for role, names in (("words", WORD_TIERS), ("segments", SEGMENT_TIERS),
                         ("phones", PHONE_TIERS)):
         if key in names:
@@ -188,3 +193,25 @@ def alignment_from_rows(
         segs.append(Segment(s.text, s.start, s.end, first, last))
         first = last
     return Alignment(units=tuple(units), segments=tuple(segs), duration=duration)
+
+
+def status_rows(alignment: Alignment) -> list[Row]:
+    """One row per unit that is not ``aligned`` (label: its status), at the unit's times.
+
+    Empty when every unit is aligned: writers then add no status tier or column.
+    """
+    return [Row(u.status, u.start, u.end) for u in alignment.units if u.status != "aligned"]
+
+
+def with_statuses(alignment: Alignment, rows: Iterable[Row]) -> Alignment:
+    """``alignment`` with unit statuses read back from :func:`status_rows` rows (matched by time)."""
+    marks = {(round(r.start, 3), round(r.end, 3)): r.text.strip().lower() for r in rows}
+    units = []
+    changed = False
+    for u in alignment.units:
+        status = marks.get((round(u.start, 3), round(u.end, 3)))
+        if status in ("uncertain", "unaligned"):
+            u = replace(u, status=status)
+            changed = True
+        units.append(u)
+    return replace(alignment, units=tuple(units)) if changed else alignment
