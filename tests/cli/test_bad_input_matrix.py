@@ -212,3 +212,24 @@ def test_broken_checkpoint_is_one_line(tmp_path, shared_dir, kind):
     before = _tree(tmp_path)
     code, err, _peak = run_measured([*argv, "-q", "-o", str(tmp_path / "out.json")], tmp_path)
     check_refusal(err, code, [str(broken), "missing weights: 3"], _tree(tmp_path) - before)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "needles"),
+    [
+        ("1hz", lambda d: bad.wav(d / "one.wav", rate=1, samples=100_000), ["one.wav", "1 Hz"]),
+        ("nan", lambda d: bad.nan_wav(d / "nan.wav"), ["nan.wav", "NaN"]),
+        ("not-audio", lambda d: bad.write(d / "t.wav", "text\n" * 50), ["t.wav", "decode"]),
+    ],
+)
+def test_transcribe_bad_audio_with_a_model(tmp_path, shared_dir, name, make, needles):
+    """With a (tiny) recogniser on disk, the audio itself is what gets refused."""
+    model = shared_dir / "parity" / "asr-tiny"
+    if not model.is_dir():
+        pytest.skip(f"{model} not found")
+    audio = make(tmp_path)
+    before = _tree(tmp_path)
+    argv = ["transcribe", str(audio), "--asr-model", str(model), "--no-align", "-q"]
+    code, stderr, peak = run_measured([*argv, "-o", str(tmp_path / "out.txt")], tmp_path)
+    check_refusal(stderr, code, needles, _tree(tmp_path) - before)
+    assert peak < TORCH_BASE, f"peak {peak / MIB:.0f} MiB"
