@@ -82,7 +82,7 @@ def loads_audacity(text: str) -> Alignment:
         label = fields[2].strip() if len(fields) > 2 else ""
         if label:
             rows.append(Row(label, start, end))
-    return alignment_from_rows(rows)
+    return alignment_from_rows(rows, consume=True)
 
 
 @register

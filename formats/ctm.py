@@ -131,7 +131,9 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
         if not fields or fields[0].startswith(";;"):
             continue
         if len(fields) < 5:
-            raise ValueError(f"line {number}: expected 'file channel start duration word', got {line!r}")
+            raise ValueError(
+                f"line {number}: expected 'file channel start duration word', got {line!r}"
+            )
         key = (fields[0], fields[1])
         if chosen is None and file_id in (None, key[0]) and channel in (None, key[1]):
             chosen = key  # the first matching record fixes whatever was not asked for
@@ -158,16 +160,23 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
         found = ", ".join(f"{f} {c}" for f, c in sorted(left_out))
         raise ValueError(f"no records for file {file_id!r} channel {channel!r} (found: {found})")
     if left_out and chosen is not None:
-        logger.warning("CTM: read file %s channel %s only; left out %d other file/channel pairs",
-                       chosen[0], chosen[1], len(left_out))
-    pairs = list(zip(rows, statuses))
-    if not in_order:
-        pairs.sort(key=lambda pair: pair[0].start)  # stable: file order among equal starts
+        logger.warning(
+            "CTM: read file %s channel %s only; left out %d other file/channel pairs",
+            chosen[0],
+            chosen[1],
+            len(left_out),
+        )
+    if not in_order:  # stable: file order among equal starts
+        order = sorted(range(len(rows)), key=lambda i: rows[i].start)
+        rows = [rows[i] for i in order]
+        statuses = [statuses[i] for i in order]
     # Start and duration are each rounded to the file's precision, so a word may
     # end up to one rounding step after the next one starts: join those.
-    alignment = alignment_from_rows(join_small_overlaps([r for r, _ in pairs], _OVERLAP))
-    if any(st != "aligned" for _, st in pairs) and len(alignment.units) == len(pairs):
-        units = tuple(replace(u, status=st) for u, (_, st) in zip(alignment.units, pairs))
+    rows = join_small_overlaps(rows, _OVERLAP)
+    count = len(rows)
+    alignment = alignment_from_rows(rows, consume=True)  # each row dropped as its word is made
+    if any(st != "aligned" for st in statuses) and len(alignment.units) == count:
+        units = tuple(replace(u, status=st) for u, st in zip(alignment.units, statuses))
         alignment = replace(alignment, units=units)
     return alignment
 
@@ -176,7 +185,9 @@ def loads_ctm(text: str, *, file_id: str | None = None, channel: str | None = No
 class CtmFormat(Format):
     name = "ctm"
     extensions = (".ctm",)
-    description = "NIST CTM word list (sclite, Kaldi): file channel start duration word [confidence]"
+    description = (
+        "NIST CTM word list (sclite, Kaldi): file channel start duration word [confidence]"
+    )
 
     def dumps(self, alignment: Alignment, **options: Any) -> str:
         return "".join(self.iter_dumps(alignment, **options))
@@ -188,4 +199,3 @@ class CtmFormat(Format):
     def loads(self, text: str, **options: Any) -> Alignment:
         known = {k: options[k] for k in ("file_id", "channel") if k in options}
         return loads_ctm(text, **known)
-

@@ -82,9 +82,24 @@ def positive_spans(
     ``end[i] <= start[i + 1]``; ends stay within ``duration`` when it leaves
     :data:`MIN_INTERVAL` per span. See the module docstring for the rule.
     """
-    n = len(spans)
-    start = [s if s >= _SMALLEST_TIME else 0.0 for s, _ in spans]
-    end = [max(e if e >= _SMALLEST_TIME else 0.0, start[i]) for i, (_, e) in enumerate(spans)]
+    start, end = positive_bounds([s for s, _ in spans], [e for _, e in spans], duration)
+    return list(zip(start, end))
+
+
+def positive_bounds(
+    starts: list[float], ends: list[float], duration: float | None = None
+) -> tuple[list[float], list[float]]:
+    """:func:`positive_spans` on two lists (starts, ends), changed in place and returned:
+    no tuple per span, for long tiers."""
+    n = len(starts)
+    start = starts
+    for i in range(n):
+        if start[i] < _SMALLEST_TIME:
+            start[i] = 0.0
+    end = ends
+    for i in range(n):
+        e = end[i] if end[i] >= _SMALLEST_TIME else 0.0
+        end[i] = e if e >= start[i] else start[i]
     limit = duration if duration is not None and duration >= n * MIN_INTERVAL else None
     # Overlap (subtitle cues, float noise): the earlier span ends where the later starts.
     for i in range(1, n):
@@ -116,7 +131,7 @@ def positive_spans(
         for i in range(1, n):  # squeezing may have left a tiny gap
             if start[i] - end[i - 1] < _TINY:
                 start[i] = end[i - 1]
-    return list(zip(start, end))
+    return start, end
 
 
 def _number(x: float) -> str:
@@ -131,24 +146,28 @@ def _quoted(text: str) -> str:
     return '"' + visible(text).replace('"', '""') + '"'
 
 
-def _filled(spans: list[tuple[float, float]], labels: list[str], xmax: float) -> Iterator[tuple[float, float, str]]:
+_Tier = tuple[str, list[float], list[float], list[str]]  # name, starts, ends, labels
+
+
+def _filled(tier: _Tier, xmax: float) -> Iterator[tuple[float, float, str]]:
     """The tier's intervals from 0 to ``xmax``: labelled spans with empty ones in the gaps."""
+    _name, starts, ends, labels = tier
     previous = 0.0
-    for (start, end), label in zip(spans, labels):
+    for start, end, label in zip(starts, ends, labels):
         if previous < start:
             yield previous, start, ""
         yield start, end, label
         previous = end
-    if previous < xmax or not spans:
+    if previous < xmax or not starts:
         yield previous, xmax, ""
 
 
-def _tier_lines(name: str, spans: list[tuple[float, float]], labels: list[str], xmax: float,
-                index: int, short: bool) -> Iterator[str]:
-    size = sum(1 for _ in _filled(spans, labels, xmax))
+def _tier_lines(tier: _Tier, xmax: float, index: int, short: bool) -> Iterator[str]:
+    name = tier[0]
+    size = sum(1 for _ in _filled(tier, xmax))
     if short:
         yield from ('"IntervalTier"', _quoted(name), "0", _number(xmax), str(size))
-        for start, end, label in _filled(spans, labels, xmax):
+        for start, end, label in _filled(tier, xmax):
             yield _number(start)
             yield _number(end)
             yield _quoted(label)
@@ -160,32 +179,57 @@ def _tier_lines(name: str, spans: list[tuple[float, float]], labels: list[str], 
     yield f"{tab * 2}xmin = 0 "
     yield f"{tab * 2}xmax = {_number(xmax)} "
     yield f"{tab * 2}intervals: size = {size} "
-    for i, (start, end, label) in enumerate(_filled(spans, labels, xmax), 1):
+    for i, (start, end, label) in enumerate(_filled(tier, xmax), 1):
         yield f"{tab * 2}intervals [{i}]:"
         yield f"{tab * 3}xmin = {_number(start)} "
         yield f"{tab * 3}xmax = {_number(end)} "
         yield f"{tab * 3}text = {_quoted(label)} "
 
 
-def _tiers(alignment: Alignment) -> list[tuple[str, list[tuple[float, float]], list[str]]]:
-    groups = []
-    if alignment.units:
-        groups.append((unit_tier_name(alignment), [(u.start, u.end, u.text) for u in alignment.units]))
-    if alignment.phones:
-        groups.append(("phones", [(p.start, p.end, p.label) for p in alignment.phones]))
-    if alignment.segments or not alignment.units:
-        groups.append(("segments", [(s.start, s.end, s.text) for s in alignment.segments]))
+def _tiers(alignment: Alignment) -> list[_Tier]:
     tiers = []
-    for name, items in groups:
-        spans = positive_spans([(s, e) for s, e, _ in items], alignment.duration)
-        tiers.append((name, spans, [label for _, _, label in items]))
+    if alignment.units:
+        units = alignment.units
+        tiers.append(
+            (
+                unit_tier_name(alignment),
+                [u.start for u in units],
+                [u.end for u in units],
+                [u.text for u in units],
+            )
+        )
+    if alignment.phones:
+        phones = alignment.phones
+        tiers.append(
+            (
+                "phones",
+                [p.start for p in phones],
+                [p.end for p in phones],
+                [p.label for p in phones],
+            )
+        )
+    if alignment.segments or not alignment.units:
+        segs = alignment.segments
+        tiers.append(
+            ("segments", [x.start for x in segs], [x.end for x in segs], [x.text for x in segs])
+        )
+    for _name, starts, ends, _labels in tiers:
+        positive_bounds(starts, ends, alignment.duration)
     if status_rows(alignment):
         # Units not confidently aligned, at exactly their word intervals: the word tier
         # keeps every unit (unaligned ones at their interpolated times, inside the gap
         # their aligned neighbours leave, so aligned intervals never move).
-        word_spans = tiers[0][1]
-        marked = [(span, u.status) for span, u in zip(word_spans, alignment.units) if u.status != "aligned"]
-        tiers.insert(1, (STATUS_TIER, [sp for sp, _ in marked], [st for _, st in marked]))
+        _name, starts, ends, _labels = tiers[0]
+        marked = [i for i, u in enumerate(alignment.units) if u.status != "aligned"]
+        tiers.insert(
+            1,
+            (
+                STATUS_TIER,
+                [starts[i] for i in marked],
+                [ends[i] for i in marked],
+                [alignment.units[i].status for i in marked],
+            ),
+        )
     return tiers
 
 
@@ -193,7 +237,7 @@ def iter_textgrid(alignment: Alignment, *, short: bool = False) -> Iterator[str]
     """:func:`dumps_textgrid` in chunks of lines."""
     tiers = _tiers(alignment)
     # The grid's end: the duration, unless widening pushed a span past it.
-    xmax = max([alignment.duration, MIN_INTERVAL, *(spans[-1][1] for _, spans, _ in tiers if spans)])
+    xmax = max([alignment.duration, MIN_INTERVAL, *(ends[-1] for _, _, ends, _ in tiers if ends)])
 
     def lines() -> Iterator[str]:
         yield 'File type = "ooTextFile"'
@@ -202,10 +246,15 @@ def iter_textgrid(alignment: Alignment, *, short: bool = False) -> Iterator[str]
         if short:
             yield from ("0", _number(xmax), "<exists>", str(len(tiers)))
         else:
-            yield from ("xmin = 0 ", f"xmax = {_number(xmax)} ", "tiers? <exists> ",
-                        f"size = {len(tiers)} ", "item []: ")
-        for index, (name, spans, labels) in enumerate(tiers, 1):
-            yield from _tier_lines(name, spans, labels, xmax, index, short)
+            yield from (
+                "xmin = 0 ",
+                f"xmax = {_number(xmax)} ",
+                "tiers? <exists> ",
+                f"size = {len(tiers)} ",
+                "item []: ",
+            )
+        for index, tier in enumerate(tiers, 1):
+            yield from _tier_lines(tier, xmax, index, short)
 
     return in_chunks(lines())
 
@@ -274,7 +323,9 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
 class TextGridFormat(Format):
     name = "textgrid"
     extensions = (".textgrid",)
-    description = "Praat TextGrid (long form; short=True for the short form): words, phones, segments"
+    description = (
+        "Praat TextGrid (long form; short=True for the short form): words, phones, segments"
+    )
 
     def dumps(self, alignment: Alignment, *, short: bool = False, **_: Any) -> str:
         return dumps_textgrid(alignment, short=short)

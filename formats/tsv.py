@@ -118,13 +118,19 @@ def loads_tsv(text: str) -> Alignment:
             try:
                 score = float(fields[score_col])
             except ValueError:
-                raise ValueError(f"line {number}: score {fields[score_col]!r} is not a number") from None
+                raise ValueError(
+                    f"line {number}: score {fields[score_col]!r} is not a number"
+                ) from None
         start = _ms(fields[start_col].strip(), number, "start")
         end = _ms(fields[end_col].strip(), number, "end")
         rows.append(Row(label, start, end, score))
-        status = fields[status_col].strip().lower() if status_col is not None and status_col < len(fields) else ""
+        status = (
+            fields[status_col].strip().lower()
+            if status_col is not None and status_col < len(fields)
+            else ""
+        )
         statuses.append(status if status in UNIT_STATUSES else "aligned")
-    alignment = alignment_from_rows(rows)
+    alignment = alignment_from_rows(rows, consume=True)
     if any(st != "aligned" for st in statuses):
         units = tuple(replace(u, status=st) for u, st in zip(alignment.units, statuses))
         alignment = replace(alignment, units=units)

@@ -88,8 +88,16 @@ def unit_tier_name(alignment: Alignment) -> str:
 
 
 WORD_TIERS = ("words", "word", "token", "tokens", "chars", "char", "ort")
-SEGMENT_TIERS = ("segments", "segment", "phrase", "phrases", "sentence", "sentences",
-                 "utterance", "utterances")
+SEGMENT_TIERS = (
+    "segments",
+    "segment",
+    "phrase",
+    "phrases",
+    "sentence",
+    "sentences",
+    "utterance",
+    "utterances",
+)
 PHONE_TIERS = ("phones", "phone")
 #: The tier (TextGrid, EAF) that marks units not confidently aligned; absent when all are.
 STATUS_TIER = "status"
@@ -158,30 +166,45 @@ def _before(unit: Unit, segment: Row) -> bool:
     return (unit.start + unit.end) / 2 < segment.start and not _inside(unit, segment)
 
 
+def _check_finite(r: Row) -> None:
+    if not (math.isfinite(r.start) and math.isfinite(r.end)):
+        raise ValueError(f"{r.text!r}: time is not a finite number ({r.start}, {r.end})")
+
+
 def alignment_from_rows(
     rows: Iterable[Row],
     *,
     duration: float | None = None,
     segments: Iterable[Row] = (),
+    consume: bool = False,
 ) -> Alignment:
     """An alignment whose units are ``rows`` (in file order) and segments ``segments``.
 
     Each segment covers the units whose midpoint lies inside it (and a unit of
     at most ~1 ms that starts inside it: a zero-length unit a writer widened).
-    ``duration`` defaults to the latest end.
+    ``duration`` defaults to the latest end. With ``consume``, ``rows`` must be a list
+    the caller no longer needs: each entry is dropped as its unit is made, so the rows
+    and the units are never all held at once (a reader's peak memory).
 
     Raises:
         ValueError: a time is not finite.
         ValidationError: times are negative, reversed, overlapping or past ``duration``.
     """
-    rows = list(rows)
+    if not (consume and isinstance(rows, list)):
+        rows = list(rows)
     seg_rows = list(segments)
-    for r in (*rows, *seg_rows):
-        if not (math.isfinite(r.start) and math.isfinite(r.end)):
-            raise ValueError(f"{r.text!r}: time is not a finite number ({r.start}, {r.end})")
-    units = [Unit(r.text, norm_of(r.text), r.start, r.end, r.score) for r in rows]
+    for r in seg_rows:
+        _check_finite(r)
+    units = []
+    for i, r in enumerate(rows):
+        _check_finite(r)
+        units.append(Unit(r.text, norm_of(r.text), r.start, r.end, r.score))
+        if consume:
+            rows[i] = None  # type: ignore[call-overload]
     if duration is None:
-        duration = max((x.end for x in (*units, *seg_rows)), default=0.0)
+        duration = max(
+            max((u.end for u in units), default=0.0), max((r.end for r in seg_rows), default=0.0)
+        )
     segs = []
     first = 0
     for s in seg_rows:
