@@ -98,7 +98,8 @@ class RayExecutor(Executor):
 
     Args:
         address: the cluster to join (``HOST:PORT``, ``ray://...`` or ``auto``); ``None``
-            starts a Ray instance on this machine, bound to loopback, and stops it at the end.
+            starts a Ray instance on this machine (node address on loopback) and stops it
+            at the end.
         workers: number of actors (model copies); ``None`` fills the cluster: its CPUs
             divided by ``cpus_per_worker`` (its GPUs by ``gpus_per_worker`` when that is set).
         cpus_per_worker: CPUs each actor reserves (its torch threads), > 0.
@@ -109,7 +110,7 @@ class RayExecutor(Executor):
 
     Raises:
         MissingDependencyError: Ray is not installed.
-        QalignError: bad option values.
+        QalignError: bad option values, or nothing listens at a ``HOST:PORT`` address.
     """
 
     name = "ray"
@@ -136,6 +137,8 @@ class RayExecutor(Executor):
         self.max_attempts = max(1, max_attempts)
         self.in_flight = max(1, in_flight)
         self.start_timeout = start_timeout
+        if address:
+            _check_reachable(address)
 
     # -- connecting ---------------------------------------------------------------------
 
@@ -193,6 +196,26 @@ class RayExecutor(Executor):
         finally:
             if started:
                 ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Fail fast when a ``HOST:PORT`` address has no listener (Ray itself retries for
+    minutes); other forms (``auto``, ``ray://...``) are left to Ray.
+
+    Raises:
+        QalignError: nothing accepts connections at ``address``.
+    """
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host or not host:
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise QalignError(f"cannot reach the Ray cluster at {address}: {reason}") from None
 
 
 def _one_line(exc: BaseException) -> str:

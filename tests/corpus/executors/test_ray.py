@@ -75,6 +75,23 @@ def test_an_output_url_is_refused_before_anything_is_created(
     assert not (tmp_path / "s3:").exists()
 
 
+def test_an_address_with_nothing_behind_it_fails_fast(tmp_path: Path, make_wav, capsys) -> None:
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "qalign[ray]")')
+    import socket
+
+    with socket.socket() as sock:  # a loopback port that nothing listens on
+        sock.bind(("127.0.0.2", 0))
+        address = f"127.0.0.2:{sock.getsockname()[1]}"
+    corpus = _corpus(tmp_path / "c", make_wav, 1)
+    started = time.monotonic()
+    rc = main(["batch", str(corpus), "-o", str(tmp_path / "o"), "--executor", "ray",
+               "--address", address])  # fmt: skip
+    assert rc == 2 and time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert f"cannot reach the Ray cluster at {address}" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()  # refused before any output
+
+
 def test_local_executor_never_imports_ray(tmp_path: Path, make_wav, parity_dir: Path) -> None:
     corpus = _corpus(tmp_path / "c", make_wav, 2)
     cmd = _batch_cmd(corpus, tmp_path / "out", parity_dir / "fa-tiny")[3:]
