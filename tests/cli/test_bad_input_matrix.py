@@ -178,6 +178,7 @@ def test_convert_memory_is_a_small_multiple_of_the_input(tmp_path, source):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["aligner", "recogniser"])
 def test_broken_checkpoint_is_one_line(tmp_path, shared_dir, kind):
     """transformers' multi-line load report stays quiet before our one-line refusal."""
