@@ -1,8 +1,10 @@
 """Audio from a pipe or a device (``/dev/stdin``, process substitution ``<(sox ...)``):
 read once into a temporary file, so that probing and streaming can open it again.
 
-The copy is bounded (:data:`MAX_SPOOL_BYTES`), removed afterwards, and errors raised
-while it is in use name the pipe, not the temporary file.
+The copy is bounded (:data:`MAX_SPOOL_BYTES`), removed afterwards (a copy left by a
+run killed with ``kill -9`` is removed by the next one, see
+:func:`qalign.atomic.remove_stale`), and errors raised while it is in use name the
+pipe, not the temporary file.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ def seekable_audio(path: str) -> Iterator[str]:
     if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
         yield path
         return
-    fd, tmp = tempfile.mkstemp(prefix=".qalign-audio-", suffix=".part")
+    from qalign.atomic import remove_stale, temp_name
+
+    folder = tempfile.gettempdir()
+    remove_stale(folder)  # copies left by runs killed with kill -9
+    tmp = os.path.join(folder, temp_name("audio"))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise AudioError(path, f"cannot copy it to a temporary file ({exc.strerror or exc})") from None
     try:
         copied = 0
         with os.fdopen(fd, "wb") as out, open(path, "rb") as source:

@@ -54,3 +54,27 @@ def test_regular_file_is_used_as_is(tmp_path):
     path = _wav(tmp_path / "a.wav")
     with seekable_audio(str(path)) as same:
         assert same == str(path)
+
+
+def test_copies_left_by_killed_runs_are_removed(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from qalign.atomic import temp_name
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    stale = tmp_path / temp_name("audio").replace(f"-{os.getpid()}.", f"-{child.pid}.")
+    stale.write_bytes(b"RIFF half a copy")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    source = _wav(tmp_path / "a.wav")
+    writer = threading.Thread(target=lambda: fifo.write_bytes(source.read_bytes()))
+    writer.start()
+    with seekable_audio(str(fifo)) as path:
+        assert probe(path).duration == pytest.approx(0.1)
+    writer.join()
+    assert not stale.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "fifo"]
