@@ -131,10 +131,11 @@ def run_corpus(
             (executor or get_executor("local")).run(
                 job, buckets(todo, job.bucket_seconds, job.bucket_items), on_result
             )
-            # Every writer has stopped; a worker killed mid-write (a lost Ray node) may have
-            # left a temporary file whose item another worker has since written whole.
-            outputs.clean_stale_temps(outdir)
     finally:
+        # Every writer has stopped, even when interrupted (the Ray executor waits for the
+        # workers it kills); a worker killed mid-write (a lost Ray node, or the end of an
+        # interrupted run) may have left a temporary file.
+        outputs.clean_stale_temps(outdir)
         progress.close()
         reports.write_reports(outdir, results)
         if "html" in job.formats:

@@ -27,14 +27,16 @@ the local executor never imports it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
+import signal
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from qalign.corpus.executors.base import Executor
@@ -148,6 +150,11 @@ class RayExecutor(Executor):
             return False
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         common = {"logging_level": logging.WARNING, "log_to_driver": False}
+        with _signal_handlers_kept():
+            self._init(ray, common)
+        return True
+
+    def _init(self, ray: Any, common: dict[str, Any]) -> None:
         try:
             if self.address:
                 ray.init(address=self.address, **common)
@@ -164,7 +171,6 @@ class RayExecutor(Executor):
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             raise QalignError(f"cannot start or reach {where}: {_one_line(exc)}") from None
-        return True
 
     def _pool_size(self, ray: Any) -> int:
         resources = ray.cluster_resources()
@@ -196,6 +202,25 @@ class RayExecutor(Executor):
         finally:
             if started:
                 ray.shutdown()
+
+
+@contextlib.contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """Put back the termination handlers ``ray.init`` replaces in the driver (its own
+    exit with the signal's number), so that SIGTERM and SIGHUP still end a run the way
+    the CLI handles them (cleanup, reports, exit code 128 + signal)."""
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None:
+                saved[signum] = signal.getsignal(signum)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def _check_reachable(address: str, timeout: float = 10.0) -> None:
@@ -287,6 +312,8 @@ class _Pool:
         finally:
             for actor in [*self.live, *self.starting.values()]:
                 self.ray.kill(actor, no_restart=True)
+            if self.calls:  # interrupted: wait (briefly) until no killed worker still writes
+                self.ray.wait(list(self.calls), num_returns=len(self.calls), timeout=10.0)
 
     def _has_work(self) -> bool:
         if self.queue:

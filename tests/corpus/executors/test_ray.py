@@ -4,6 +4,7 @@ cluster that loses a worker node mid-run; the extra is optional and named when m
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -188,3 +189,33 @@ def test_local_instance_without_address(tmp_path: Path, make_wav, parity_dir: Pa
                            text=True, env=env, timeout=300)  # fmt: skip
     assert local.returncode == 1
     assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_ray_run_like_a_local_one(
+    tmp_path: Path, make_wav, parity_dir: Path
+) -> None:
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "qalign[ray]")')
+    corpus = _corpus(tmp_path / "c", make_wav, 30)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "OMP_NUM_THREADS": "1"}
+    env.pop("RAY_ADDRESS", None)
+    out = tmp_path / "out"
+    cmd = _batch_cmd(corpus, out, parity_dir / "fa-tiny", "--executor", "ray", "--workers", "1")
+    run = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list((out / ".qalign").rglob("*.json")) and run.poll() is None:
+            assert time.monotonic() < deadline, "the Ray run made no progress"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    # Ray's driver would exit with code 15 on its own; the CLI's handling is kept.
+    assert run.returncode == 143, err
+    assert "qalign: terminated (SIGTERM)" in err
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+    assert (out / "failures.csv").is_file()  # the reports of what was done are written

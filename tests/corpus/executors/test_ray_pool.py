@@ -93,8 +93,8 @@ class FakeRay:
         return _Class()
 
     def wait(self, refs, num_returns=1, timeout=None):
-        done = [r for r in refs if not r.pending]
-        return done[:1], [r for r in refs if r not in done[:1]]
+        done = [r for r in refs if not r.pending][:num_returns]
+        return done, [r for r in refs if r not in done]
 
     def get(self, ref):
         if ref.error is not None:
