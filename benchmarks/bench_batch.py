@@ -147,10 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     common = ["--engine", "qwen3", "--model", str(model), "--dtype", args.dtype]
     if out.exists():
         shutil.rmtree(out)
-    batch_s = _run(
+    batch_s, _ = _run(
         [*qalign, "batch", str(corpus), "-o", str(out), "-f", "json", "-q", *common], env
     )
     batch_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB
+    print(
+        f"batch: {args.files} files, {audio_seconds:.0f} s of audio in {batch_s:.1f} s", flush=True
+    )
     singles = sorted(corpus.rglob("*.wav"))[: args.one_by_one or args.files]
     single_dir = work / "single"
     single_dir.mkdir(parents=True, exist_ok=True)
