@@ -3,9 +3,10 @@
 Nothing is downloaded: the Qwen3-ForcedAligner-0.6B-size checkpoint with random
 weights is built (or reused) under ``--workdir`` by ``aligner_checkpoint.py``; with
 random weights speed depends only on lengths. The corpus is ``--files`` WAV files of
-noise whose lengths cycle through ``--seconds``, each with a ``.lab`` transcript of
-2.7 words per second at the real tokenizer's token counts (``aligner_inputs.py``),
-in speaker folders of 20 files.
+espeak-ng speech (``synth.py``) of transcripts of 2.7 words per ``--seconds`` (cycled)
+at the real tokenizer's token counts (``aligner_inputs.py``), each with its ``.lab``,
+in speaker folders of 20 files. Speech, not noise: the long-form layer skips audio in
+which its speech detector finds no speech, and the model would never run.
 
 Measured, each in a fresh process with the same thread count and dtype:
 
@@ -40,6 +41,8 @@ import time
 import wave
 from pathlib import Path
 
+import numpy as np
+
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,11 +50,11 @@ from aligner_checkpoint import REAL_SIZES, TINY_SIZES, build_checkpoints, find_t
 from aligner_inputs import (  # noqa: E402
     WORDS_PER_SECOND,
     choose_words,
-    noise_clip,
     tokenizer_counter,
     transcript_text,
 )
 from bench_aligner import available_cores, worker_env  # noqa: E402
+from synth import synthesize  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def write_corpus(root: Path, files: int, seconds: list[float], model: Path, seed: int) -> float:
-    """The corpus; returns its audio seconds."""
+    """The corpus (espeak-ng speech of each transcript); returns its audio seconds."""
     if root.exists():
         shutil.rmtree(root)
     count = tokenizer_counter(model)
@@ -101,17 +104,19 @@ def write_corpus(root: Path, files: int, seconds: list[float], model: Path, seed
         sec = seconds[n % len(seconds)]
         folder = root / f"spk{n // 20:03d}"
         folder.mkdir(parents=True, exist_ok=True)
-        pcm = (noise_clip(sec, seed=seed + n) * 32767).astype("<i2")
+        words = choose_words(max(1, round(sec * WORDS_PER_SECOND)), count, seed=seed + n)
+        text = transcript_text(words, seed=seed + n)
+        # Speech, not noise: the long-form layer skips audio its speech detector finds
+        # empty, and the model would never run.
+        samples = synthesize(text, rate=160).samples
+        pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
         with wave.open(str(folder / f"utt{n:04d}.wav"), "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(16000)
             out.writeframes(pcm.tobytes())
-        words = choose_words(max(1, round(sec * WORDS_PER_SECOND)), count, seed=seed + n)
-        (folder / f"utt{n:04d}.lab").write_text(
-            transcript_text(words, seed=seed + n), encoding="utf-8"
-        )
-        total += sec
+        (folder / f"utt{n:04d}.lab").write_text(text, encoding="utf-8")
+        total += len(samples) / 16000
     return total
 
 
