@@ -121,8 +121,8 @@ def write_corpus(root: Path, files: int, seconds: list[float], model: Path, seed
 
 
 # With random weights the model may place no word of a file: `qalign align` then exits 2
-# with this message after doing all the model work, where `qalign batch` records the
-# file's words as unaligned. Both count as completed runs here.
+# with this message after doing all the model work, where `qalign batch` writes the
+# file with every word unaligned. Both count as completed runs here.
 NOTHING_PLACED = "no part of the transcript could be aligned"
 
 

@@ -226,9 +226,11 @@ class CorpusWorker:
                 ]
                 seconds = p.duration
             if not any(u.status != "unaligned" for _, a in speakers for u in a.units):
-                # as `qalign align` says: outputs of interpolated times only would mislead
-                raise QalignError(
-                    f"{item.audio}: no part of the transcript could be aligned to this audio"
+                # Written all the same (the report lists it first); said once on stderr.
+                logger.warning(
+                    "%s: no part of the transcript could be aligned to this audio "
+                    "(its outputs hold interpolated times only)",
+                    item.key,
                 )
             report = report_row(item.key, item.audio, [a for _, a in speakers], seconds)
         except Exception as exc:  # noqa: BLE001 - e.g. an engine result that does not validate

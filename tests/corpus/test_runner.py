@@ -254,15 +254,17 @@ def test_an_engine_crash_fails_the_bucket_not_the_run(
     assert stages["spk1/a"] == ("align", "RuntimeError: out of memory")
 
 
-def test_nothing_placed_is_a_failure_like_align(tmp_path: Path, make_wav, even_engine) -> None:
+def test_nothing_placed_is_written_reported_first_and_warned(
+    tmp_path: Path, make_wav, even_engine, caplog
+) -> None:
     root = tmp_path / "c"
     make_wav(root / "lost.wav", 1.0)
     (root / "lost.lab").write_text("UNALIGNED UNALIGNED")
     make_wav(root / "fine.wav", 1.0)
     (root / "fine.lab").write_text("UNALIGNED fine")
     summary = run_corpus(root, _job(tmp_path / "out", formats=("json",)))
-    assert (summary.done, summary.failed) == (1, 1)
-    (row,) = _rows(tmp_path / "out" / "failures.csv")
-    assert row["item"] == "lost" and row["stage"] == "align"
-    assert "no part of the transcript could be aligned" in row["error"]
-    assert not (tmp_path / "out" / "lost.json").exists()
+    assert (summary.done, summary.failed) == (2, 0)
+    rows = _rows(tmp_path / "out" / "alignment_report.csv")
+    assert [r["item"] for r in rows] == ["lost", "fine"]
+    assert float(rows[0]["aligned"]) == 0.0
+    assert "lost: no part of the transcript could be aligned" in caplog.text
