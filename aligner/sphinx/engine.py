@@ -145,17 +145,18 @@ class SphinxWindows(WindowEngine):
         """Phones for kept words whose phone pass failed (timed inside the word's span)."""
         if not self.phones:
             return alignment
+        import bisect
         from dataclasses import replace
 
         from qalign.aligner.sphinx.phones import word_phones
 
-        covered = {round(p.start, 6) for p in alignment.phones}
+        starts = [p.start for p in alignment.phones]
         missing = [
             u
             for u in alignment.units
             if u.status != "unaligned"
             and u.end - u.start >= 0.03
-            and not any(round(u.start, 6) <= c < u.end for c in covered)
+            and bisect.bisect_left(starts, u.start - 1e-6) == bisect.bisect_left(starts, u.end - 1e-6)
         ]
         if not missing:
             return alignment
