@@ -14,6 +14,18 @@ with random weights the content does not matter, and the answer length is
 fixed instead (``--tokens-per-second``, about what real speech needs; stop ids
 are disabled so every run generates exactly that many tokens).
 
+File mode (``--file-seconds 600``): one recording of that length, cut into chunks
+as ``qalign transcribe`` cuts it (:func:`qalign.asr.chunking.plan_chunks`, 180 s
+at most), every chunk decoded together by ``Qwen3Transcriber`` loaded from a
+real-size random checkpoint on disk (``asr_checkpoint.py``, bf16), with a budget
+of ``--tokens-per-second`` answer tokens per second of each chunk and no stop
+token. With ``--official-python`` (the Python of a virtual env holding the
+official ``qwen-asr`` package) the same file, same weights (original layout) and
+the same total budget are then run by the official package in a fresh process
+(``asr_official_worker.py``), and the ratio is printed::
+
+    python benchmarks/bench_asr.py --file-seconds 600 --official-python /path/to/venv/bin/python
+
 Reported per dtype and clip length, best of ``--repeat`` runs:
 
 * ``ttft_s``: time to first token: features, audio encoder, prompt prefill and
@@ -32,6 +44,7 @@ import math
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -135,6 +148,84 @@ def time_answer(transcriber, audio: np.ndarray, tokens: int, language: str) -> f
     return elapsed
 
 
+def file_mode(args: argparse.Namespace) -> None:
+    """Time one long recording, ours then (optionally) the official package; print the ratio."""
+    import subprocess
+
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from asr_checkpoint import build
+    from asr_official_worker import noise
+
+    import qalign.asr.qwen3 as qwen3
+    from qalign.asr.base import TranscribeRequest
+    from qalign.asr.chunking import plan_chunks
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    native, original = build(args.workdir, REAL_AUDIO, REAL_TEXT)
+    seconds = args.file_seconds
+    audio = noise(seconds)
+    # Budget: tokens_per_second per second of each chunk, exactly (no base allowance).
+    qwen3.BUDGET_BASE_TOKENS = 0
+    qwen3.BUDGET_TOKENS_PER_SECOND = args.tokens_per_second
+    start = time.perf_counter()
+    transcriber = qwen3.Qwen3Transcriber.from_pretrained(native, device="cpu", dtype="bf16")
+    load_s = time.perf_counter() - start
+    transcriber.stop_ids = (-1,)  # random weights: generate exactly the budget
+    transcriber.answer_batch([TranscribeRequest(noise(1.0, seed=1), language="English")])
+    start = time.perf_counter()
+    spans = plan_chunks(audio, sample_rate=16000)
+    requests = [
+        TranscribeRequest(audio[sp.start : sp.end], language="English", name=f"chunk{i}")
+        for i, sp in enumerate(spans)
+    ]
+    answers = transcriber.answer_batch(requests)
+    ours_s = time.perf_counter() - start
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    tokens = sum(len(a.generated_ids) for a in answers)
+    row = {
+        "engine": "qalign",
+        "seconds": seconds,
+        "chunks": len(spans),
+        "tokens": tokens,
+        "load_s": round(load_s, 2),
+        "total_s": round(ours_s, 2),
+        "audio_s_per_s": round(seconds / ours_s, 2),
+        "threads": torch.get_num_threads(),
+        "peak_rss_gb": round(peak_rss_gb(), 2),
+    }
+    print(json.dumps(row), flush=True)
+    if not args.official_python:
+        return
+    del transcriber
+    gc.collect()
+    worker = Path(__file__).resolve().with_name("asr_official_worker.py")
+    command = [
+        args.official_python, str(worker), "--model", str(original), "--seconds", str(seconds),
+        "--tokens", str(tokens), "--threads", str(torch.get_num_threads()),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    if done.returncode or not lines:
+        sys.exit(f"official run failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    official = json.loads(lines[-1][len("RESULT ") :])
+    official["engine"] = "official qwen-asr"
+    official["audio_s_per_s"] = round(seconds / official["total_s"], 2)
+    print(json.dumps(official), flush=True)
+    ratio = official["total_s"] / ours_s
+    target = seconds / ours_s >= 6.0
+    print(
+        f"# {seconds:.0f} s file, {tokens} answer tokens: qalign {seconds / ours_s:.2f} audio s/s, "
+        f"official {official['audio_s_per_s']:.2f} audio s/s, ratio {ratio:.2f}x; "
+        f"target >= 6 audio s/s: {'met' if target else 'NOT met'}",
+        flush=True,
+    )
+
+
 def peak_rss_gb() -> float:
     # ru_maxrss is in KiB on Linux, bytes on macOS.
     scale = 1 if sys.platform == "darwin" else 1024
@@ -150,7 +241,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--no-header", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--file-seconds", type=float, default=0.0, help="file mode: length (s)")
+    parser.add_argument("--official-python", default=None, help="python with qwen-asr (file mode)")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qalign-bench-asr"
+    )
     args = parser.parse_args()
+    if args.file_seconds:
+        file_mode(args)
+        return
 
     if len(args.dtype) > 1:
         # One process per dtype, so that each peak memory figure is its own.

@@ -509,6 +509,7 @@ def load_model(
     *,
     device: str = "auto",
     dtype: str = "auto",
+    mapped: bool | None = None,
 ) -> LoadedModel:
     """Load a Qwen3-ForcedAligner (``kind="aligner"``) or Qwen3-ASR (``kind="asr"``) checkpoint.
 
@@ -519,6 +520,9 @@ def load_model(
         device: ``"auto"`` (cuda, then mps, then cpu) or a torch device name.
         dtype: ``"auto"`` (see :func:`resolve_dtype`), ``"fp32"``, ``"bf16"`` or ``"fp16"``.
             Weights are loaded directly in this dtype.
+        mapped: weights stay memory-mapped views of the file (no copy, pages read on
+            first use) or are copied into the process; default: mapped for the aligner
+            (one pass per clip), copied for ASR (decoding reads every weight at each step).
 
     Raises:
         ModelLoadError: the folder or Hub id cannot be found, has no safetensors weights,
@@ -566,7 +570,8 @@ def load_model(
     from qalign.weights import build_model
 
     renames = (lambda key: rename_original_key(key, kind)) if layout == "original" else None
-    model = build_model(folder, model_cls, config, torch_dtype, renames)
+    keep_mapped = kind == "aligner" if mapped is None else mapped
+    model = build_model(folder, model_cls, config, torch_dtype, renames, mapped=keep_mapped)
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(

@@ -103,13 +103,18 @@ def build_model(
     config: Any,
     dtype: torch.dtype,
     rename: Callable[[str], str] | None = None,
+    *,
+    mapped: bool = True,
 ) -> Any:
     """The model with the folder's weights, strictly: every weight present, known and of its shape.
 
     The module tree is built without initialising any weight, then each parameter
     becomes the memory-mapped tensor from the file (:func:`read_safetensors`) when
     it already has the target dtype, else a converted copy: no weight is read
-    twice, and none is read at all before it is used. ``rename`` maps the file's
+    twice, and none is read at all before it is used. ``mapped=False`` copies every
+    weight into the process's own memory instead (one read of the file): for
+    decoding, which reads all weights at every step, pages that the kernel can
+    neither evict under memory pressure nor map as small pages. ``rename`` maps the file's
     weight names to the model's (the original layout's ``thinker.*`` names).
 
     Raises:
@@ -156,6 +161,8 @@ def build_model(
         want = expected[key].dtype
         if tensor.dtype != want:
             state[key] = tensor.to(want)
+        elif not mapped:
+            state[key] = tensor.clone()
     model.load_state_dict(state, strict=True, assign=True)
     if tied:
         model.tie_weights()

@@ -78,3 +78,16 @@ def test_loaded_model_uses_the_file_in_place(parity_dir: Path) -> None:
         kept.state_dict().items(), converted.state_dict().items(), strict=True
     ):
         assert torch.equal(a.to(b.dtype), b), key
+
+
+def test_copied_weights_own_their_memory(parity_dir: Path) -> None:
+    from qalign.checkpoint import load_model
+
+    folder = parity_dir / "fa-tiny-hf"
+    mapped = load_model(folder, "aligner", device="cpu", dtype="fp32", mapped=True).model
+    copied = load_model(folder, "aligner", device="cpu", dtype="fp32", mapped=False).model
+    assert len({p.untyped_storage().data_ptr() for p in copied.parameters()}) > 1
+    for (key, a), (_, b) in zip(
+        mapped.state_dict().items(), copied.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), key

@@ -1,0 +1,74 @@
+"""One transcription by the official ``qwen-asr`` package, timed, in its own virtual env.
+
+Run by ``bench_asr.py --official-python PY`` (imports only the standard library,
+numpy, torch and ``qwen_asr``)::
+
+    PY benchmarks/asr_official_worker.py --model ORIGINAL_DIR --seconds 600 --tokens 2400
+
+The clip is the same noise ``bench_asr.py`` makes (``numpy`` generator, seed 0).
+The answer length is fixed: ``max_new_tokens`` and ``min_new_tokens`` both equal
+``--tokens`` (random weights would otherwise stop anywhere). The package cuts the
+file as it does by default (one request up to 20 minutes). The last line of
+stdout is ``RESULT <json>``: ``load_s``, ``total_s``, ``tokens`` generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+
+def noise(seconds: float, seed: int = 0) -> np.ndarray:
+    """The benchmark clip: Gaussian noise at 0.1, 16 kHz, float32."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(int(seconds * 16000)) * 0.1).astype(np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--tokens", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from qwen_asr import Qwen3ASRModel
+
+    start = time.perf_counter()
+    asr = Qwen3ASRModel.from_pretrained(
+        args.model, dtype=torch.bfloat16, device_map="cpu", max_new_tokens=args.tokens
+    )
+    load_s = time.perf_counter() - start
+    generation = asr.model.generation_config
+
+    def run(audio: np.ndarray, tokens: int) -> tuple[float, int]:
+        asr.max_new_tokens = tokens
+        generation.min_new_tokens = tokens
+        begin = time.perf_counter()
+        (out,) = asr.transcribe(audio=(audio, 16000), language="English")
+        elapsed = time.perf_counter() - begin
+        ids = asr.processor.tokenizer(out.text, add_special_tokens=False)["input_ids"]
+        return elapsed, len(ids)
+
+    run(noise(1.0, seed=1), 2)  # warm-up: first calls allocate and pick kernels
+    total, n_text = run(noise(args.seconds), args.tokens)
+    result = {
+        "load_s": round(load_s, 3),
+        "total_s": round(total, 3),
+        "text_tokens": n_text,
+        "tokens": args.tokens,
+        "seconds": args.seconds,
+        "threads": torch.get_num_threads(),
+    }
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
