@@ -14,7 +14,9 @@ module reproduces the reference exactly and reuses the model's own layers:
    positions (fewer for a partial chunk), plus a sinusoidal position table that
    restarts in every chunk;
 3. the transformer layers attend within windows of ``n_window_infer`` frames
-   (8 s = 104 positions), the windowed attention FlashAttention computes;
+   (8 s = 104 positions), the windowed attention FlashAttention computes
+   (:func:`window_attention`: one masked fused call on CUDA, one call per window
+   elsewhere);
 4. a final layer norm and the two-layer projector map into the LLM's width.
 
 Every clip is encoded on its own, so a batch never changes a clip's embeddings.
@@ -92,9 +94,60 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     window = num_audio_tokens(width, chunk) * (tower.n_window_infer // chunk)
     total = hidden.shape[0]
     bounds = list(range(0, total, window)) + [total]
-    cu_seqlens = torch.tensor(bounds, dtype=torch.int32, device=hidden.device)
     for layer in tower.layers:
-        hidden = layer(hidden, cu_seqlens)[0]
+        hidden = _encoder_layer(layer, hidden, bounds)
     hidden = tower.ln_post(hidden)
     return projector(hidden)
 
+
+def window_attention(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    scale: float,
+    bounds: list[int],
+    *,
+    fused: bool | None = None,
+) -> torch.Tensor:
+    """Full (non-causal) attention inside each window ``bounds[i]:bounds[i + 1]``.
+
+    ``query``, ``key``, ``value``: ``(heads, length, dim)``; returns the same shape.
+    ``fused`` (default on CUDA): one ``scaled_dot_product_attention`` call over the
+    whole clip with a block-diagonal mask, so no position sees past its window;
+    otherwise one call per window (the reference's own non-flash path, and what
+    keeps the CPU result identical to it).
+    """
+    if fused if fused is not None else query.device.type == "cuda":
+        window = torch.zeros(query.shape[1], dtype=torch.long, device=query.device)
+        for start in bounds[1:-1]:
+            window[start:] += 1
+        allowed = window[:, None] == window[None, :]
+        return F.scaled_dot_product_attention(
+            query[None], key[None], value[None], attn_mask=allowed, scale=scale
+        )[0]
+    pieces = [
+        F.scaled_dot_product_attention(
+            query[None, :, a:b], key[None, :, a:b], value[None, :, a:b], scale=scale
+        )[0]
+        for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+    ]
+    return pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
+
+
+def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch.Tensor:
+    """One encoder layer (pre-norm attention within windows, then the GELU MLP)."""
+    attn = layer.self_attn
+    n = hidden.shape[0]
+    h = layer.self_attn_layer_norm(hidden)
+    q, k, v = (
+        proj(h).reshape(n, attn.num_heads, -1).transpose(0, 1)
+        for proj in (attn.q_proj, attn.k_proj, attn.v_proj)
+    )
+    out = window_attention(q, k, v, attn.scaling, bounds)
+    hidden = hidden + attn.out_proj(out.transpose(0, 1).reshape(n, -1))
+    h = layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
+    hidden = hidden + h
+    if hidden.dtype == torch.float16:  # as the reference does
+        limit = torch.finfo(hidden.dtype).max - 1000
+        hidden = hidden.clamp(min=-limit, max=limit)
+    return hidden

@@ -234,7 +234,9 @@ def test_align_convenience_uses_the_environment(monkeypatch, parity_dir: Path) -
         align(parity_dir / ARCTIC, "hallo", "Klingon", device="cpu")
 
 
-def test_model_failure_costs_only_that_item(engine: Qwen3Aligner, parity_dir: Path, monkeypatch) -> None:
+def test_model_failure_costs_only_that_item(
+    engine: Qwen3Aligner, parity_dir: Path, monkeypatch
+) -> None:
     audio = parity_dir / "audio" / "en_arctic.wav"
     requests = [AlignRequest(audio, "one two three", "English", name=f"item{i}") for i in range(3)]
     real = engine.runner.slot_logits

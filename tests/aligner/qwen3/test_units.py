@@ -91,7 +91,11 @@ def test_cjk_ideographs_split_out_of_latin_runs() -> None:
 def test_compatibility_supplement_ideographs_are_not_split() -> None:
     # U+2F800/U+2F801 are outside the reference's CJK ranges; U+F900 is inside.
     assert norms("你\U0002f800\U0002f801世 \uf900\uf900", "Chinese") == [
-        "你", "\U0002f800\U0002f801", "世", "\uf900", "\uf900",
+        "你",
+        "\U0002f800\U0002f801",
+        "世",
+        "\uf900",
+        "\uf900",
     ]
 
 
@@ -295,7 +299,9 @@ def test_char_units_invariants(transcript: str, language: str) -> None:
         assert unit.norm in unit.text
 
 
-JAPANESE_ALPHABET = list("今日は天気だ東京都に住んでいますカタｶﾅﾞＡＢabc12１２。、！？「」 \n・ー㍻½")
+JAPANESE_ALPHABET = list(
+    "今日は天気だ東京都に住んでいますカタｶﾅﾞＡＢabc12１２。、！？「」 \n・ー㍻½"
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

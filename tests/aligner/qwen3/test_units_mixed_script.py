@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("nagisa", reason="nagisa is not installed (pip install \"qalign[ja]\")")
+pytest.importorskip("nagisa", reason='nagisa is not installed (pip install "qalign[ja]")')
 
 from qalign.aligner.qwen3.units import split_units  # noqa: E402
 

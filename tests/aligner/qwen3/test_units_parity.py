@@ -76,12 +76,14 @@ def test_japanese_word_lists_match(parity_dir: Path) -> None:
 
 def test_aligner_input_text_is_rebuilt_from_norms(parity_dir: Path) -> None:
     for case in _cases(parity_dir):
-        if _is_japanese(case) or case["case_id"] in KOREAN_DICTIONARY_CASES | UNSUPPORTED_LANGUAGE_CASES:
+        if (
+            _is_japanese(case)
+            or case["case_id"] in KOREAN_DICTIONARY_CASES | UNSUPPORTED_LANGUAGE_CASES
+        ):
             continue
         units = split_units(case["text"], resolve_language(case["language"]))
-        rebuilt = (
-            "<|audio_start|><|audio_pad|><|audio_end|>"
-            + "".join(u.norm + "<timestamp><timestamp>" for u in units)
+        rebuilt = "<|audio_start|><|audio_pad|><|audio_end|>" + "".join(
+            u.norm + "<timestamp><timestamp>" for u in units
         )
         if not units:
             rebuilt += "<timestamp><timestamp>"
