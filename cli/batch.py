@@ -15,7 +15,8 @@ from qalign.cli.common import configure_logging, model_options, subtitle_options
     "outdir",
     required=True,
     type=click.Path(file_okay=False, path_type=str),
-    help="Output folder; its tree mirrors the corpus.",
+    help="Output folder, or an fsspec URL (s3://, gs://, file://, ...: "
+    'pip install "qalign[fsspec]" and the backend); its tree mirrors the corpus.',
 )
 @click.option(
     "--format",
@@ -125,7 +126,7 @@ def batch(
     from qalign.aligner.languages import resolve_language
     from qalign.corpus.executors import get_executor
     from qalign.corpus.job import CorpusJob
-    from qalign.corpus.outputs import check_formats
+    from qalign.corpus.outputs import check_formats, is_url
     from qalign.corpus.runner import run_corpus
 
     configure_logging(quiet)
@@ -139,14 +140,11 @@ def batch(
     if executor_options and executor != "ray":
         flags = ", ".join("--" + k.replace("_", "-") for k in executor_options)
         raise click.UsageError(f"{flags} only apply to --executor ray")
-    if "://" in outdir:  # not a folder: refuse before creating a folder named "s3:"
-        raise click.UsageError(
-            f"-o {outdir}: URLs are not supported yet; give a folder (on a file system "
-            "every Ray node mounts, for --executor ray)"
-        )
     formats = check_formats(format_names or ("textgrid", "json"))
+    if is_url(outdir):  # fsspec; checked (extra, backend) before anything is written
+        outdir = _checked_url(outdir, formats, executor)
     job = CorpusJob(
-        outdir=os.path.abspath(outdir),
+        outdir=outdir if is_url(outdir) else os.path.abspath(outdir),
         formats=formats,
         engine=engine,
         engine_options=EngineOptions(model, device, dtype, decoder, granularity),
@@ -163,3 +161,26 @@ def batch(
     logging.getLogger("qalign").debug("report: %s", os.path.join(outdir, "alignment_report.csv"))
     if summary.failed:
         raise SystemExit(1)
+
+
+def _checked_url(url: str, formats: tuple[str, ...], executor: str) -> str:
+    """``url`` ready for workers (a ``file://`` URL made absolute).
+
+    Raises:
+        click.UsageError: the URL cannot hold this run.
+        MissingDependencyError: fsspec or the URL's backend is not installed (exit 3).
+    """
+    from qalign.corpus.remote import remote_dir, scheme_of
+
+    scheme = scheme_of(url)
+    if scheme == "memory" and executor != "local":
+        raise click.UsageError(
+            f"-o {url}: memory:// lives in one process; --executor {executor} needs a store "
+            "every worker reaches"
+        )
+    if "html" in formats and scheme != "file":
+        raise click.UsageError(
+            f"-o {url}: review pages (-f html) link the local audio; write them to a folder"
+        )
+    remote = remote_dir(url)
+    return f"file://{remote.root}" if scheme == "file" else url

@@ -39,7 +39,7 @@ class CorpusJob:
     """Everything a worker needs (picklable).
 
     Attributes:
-        outdir: output folder (absolute).
+        outdir: output folder (absolute), or an fsspec URL (``s3://bucket/out``).
         formats: canonical format ids to write (see :func:`qalign.corpus.outputs.check_formats`).
         engine: ``auto``, ``qwen3`` or ``sphinx``.
         engine_options: model, device, dtype, decoder, granularity.
@@ -246,17 +246,17 @@ class CorpusWorker:
     ) -> None:
         from qalign import formats
         from qalign.cli.common import writer_options
-        from qalign.corpus.outputs import output_path, write_item
+        from qalign.corpus.outputs import local_folder, output_path, write_item
         from qalign.corpus.utterances import dumps_speakers
 
         job = self.job
         cues = dict(job.cues)
-        rendered: list[tuple[Path, str]] = []
+        rendered: list[tuple[Path | str, str]] = []
+        local = local_folder(job.outdir)  # None: a remote store (no review pages there)
         for name in job.formats:
             # The output path lets the review page link the audio relative to itself.
-            options = writer_options(
-                name, cues, item.audio, str(output_path(job.outdir, item.key, name))
-            )
+            page = str(output_path(local, item.key, name)) if local is not None else None
+            options = writer_options(name, cues, item.audio, page)
             if by_speaker and name in ("textgrid", "textgrid-short"):
                 text = dumps_speakers(speakers, duration, short=name == "textgrid-short")
                 rendered.append((output_path(job.outdir, item.key, name), text))

@@ -13,6 +13,9 @@
   replaced whole, so every file exists once and complete.
 * :func:`clean_stale_temps` removes the temporary files a killed run left behind
   (only names :func:`qalign.atomic.is_temp_name` recognises as ours).
+* OUTDIR may be an fsspec URL (``s3://bucket/out``, ``file:///data/out``,
+  ``memory://out``): the same layout and rules, through :mod:`qalign.corpus.remote`
+  (which says how each store gets atomic writes). A plain path never imports fsspec.
 
 Both executors use these functions; nothing else decides what "finished" means.
 """
@@ -35,6 +38,28 @@ STATE_DIR = ".qalign"
 
 # Format ids without their own extension write the extension of their family.
 _SUFFIX_OVERRIDES = {"textgrid": ".TextGrid", "textgrid-short": ".TextGrid"}
+
+
+def is_url(outdir: str | Path) -> bool:
+    """Whether ``outdir`` is a URL (``SCHEME://...``) rather than a local path."""
+    return isinstance(outdir, str) and "://" in outdir
+
+
+def local_folder(outdir: str | Path) -> Path | None:
+    """The local folder OUTDIR is (a path, or a ``file://`` URL), else ``None``."""
+    if not is_url(outdir):
+        return Path(outdir)
+    if str(outdir).lower().startswith("file://"):
+        from qalign.corpus.remote import remote_dir
+
+        return Path(remote_dir(str(outdir)).root)
+    return None
+
+
+def _remote(outdir: str | Path):  # -> RemoteDir; fsspec is imported only here
+    from qalign.corpus.remote import remote_dir
+
+    return remote_dir(str(outdir))
 
 
 def suffix_of(format_name: str) -> str:
@@ -86,10 +111,18 @@ def safe_part(text: str) -> str:
     return cleaned or "speaker"
 
 
-def output_path(outdir: str | Path, key: str, format_name: str, speaker: str | None = None) -> Path:
-    """``OUTDIR/key[.SPEAKER].EXT``."""
+def output_path(
+    outdir: str | Path, key: str, format_name: str, speaker: str | None = None
+) -> Path | str:
+    """``OUTDIR/key[.SPEAKER].EXT`` (a string URL when OUTDIR is a URL)."""
     middle = f".{safe_part(speaker)}" if speaker else ""
+    if is_url(outdir):
+        return f"{str(outdir).rstrip('/')}/{key}{middle}{suffix_of(format_name)}"
     return Path(outdir) / f"{key}{middle}{suffix_of(format_name)}"
+
+
+def _marker_rel(key: str) -> str:
+    return f"{STATE_DIR}/done/{key}.json"
 
 
 def marker_path(outdir: str | Path, key: str) -> Path:
@@ -98,15 +131,22 @@ def marker_path(outdir: str | Path, key: str) -> Path:
 
 def finished_report(outdir: str | Path, key: str, format_names: Sequence[str]) -> dict | None:
     """The stored report row when item ``key`` is finished for these formats, else ``None``."""
-    marker = marker_path(outdir, key)
+    remote = _remote(outdir) if is_url(outdir) else None
     try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
+        if remote is not None:
+            data = json.loads(remote.read_text(_marker_rel(key)) or "null")
+        else:
+            data = json.loads(marker_path(outdir, key).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or sorted(data.get("formats") or []) != sorted(format_names):
         return None
     outputs = data.get("outputs") or []
-    if not outputs or not all((Path(outdir) / rel).is_file() for rel in outputs):
+    if remote is not None:
+        present = all(remote.is_file(rel) for rel in outputs)
+    else:
+        present = all((Path(outdir) / rel).is_file() for rel in outputs)
+    if not outputs or not present:
         return None
     report = data.get("report")
     return report if isinstance(report, dict) else {}
@@ -116,14 +156,19 @@ def write_item(
     outdir: str | Path,
     key: str,
     format_names: Sequence[str],
-    rendered: Sequence[tuple[Path, str]],
+    rendered: Sequence[tuple[Path | str, str]],
     report: dict,
 ) -> None:
     """Write an item's rendered outputs all-or-nothing, then its marker (last).
 
+    ``rendered`` holds ``(output_path(...), text)`` pairs.
+
     Raises:
         WriteError: a file or folder cannot be written.
     """
+    if is_url(outdir):
+        _write_item_remote(str(outdir), key, format_names, rendered, report)
+        return
     root = Path(outdir)
     for path, _ in rendered:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,8 +183,51 @@ def write_item(
     write_atomic(marker, json.dumps(data, ensure_ascii=False, indent=1))
 
 
+def _write_item_remote(
+    outdir: str, key: str, format_names: Sequence[str], rendered: Sequence, report: dict
+) -> None:
+    remote = _remote(outdir)
+    prefix = outdir.rstrip("/") + "/"
+    rels = [str(path)[len(prefix) :] for path, _ in rendered]
+    remote.write([(rel, text.encode("utf-8", "replace")) for rel, (_, text) in zip(rels, rendered)])
+    data = {"formats": list(format_names), "outputs": rels, "report": report}
+    marker = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8", "replace")
+    remote.write([(_marker_rel(key), marker)])
+
+
+def write_file(outdir: str | Path, name: str, text: str) -> Path | str:
+    """Write ``OUTDIR/name`` atomically (the run's reports); returns its path or URL."""
+    if is_url(outdir):
+        remote = _remote(outdir)
+        remote.write([(name, text.encode("utf-8", "replace"))])
+        return remote.url_of(name)
+    path = Path(outdir) / name
+    write_atomic(path, text)
+    return path
+
+
+def make_outdir(outdir: str | Path) -> None:
+    """Create OUTDIR (and its parents).
+
+    Raises:
+        WriteError: it cannot be created.
+    """
+    if is_url(outdir):
+        _remote(outdir).makedirs()
+        return
+    from qalign.errors import WriteError
+
+    try:
+        Path(outdir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(outdir, exc.strerror or str(exc)) from None
+
+
 def forget(outdir: str | Path, key: str) -> None:
     """Drop item ``key``'s marker (``--overwrite`` redoes it)."""
+    if is_url(outdir):
+        _remote(outdir).remove(_marker_rel(key))
+        return
     try:
         marker_path(outdir, key).unlink()
     except OSError:
@@ -151,6 +239,11 @@ def clean_stale_temps(outdir: str | Path) -> int:
 
     Only call this before any writer of the run has started.
     """
+    if is_url(outdir):
+        removed = _remote(outdir).clean_temps()
+        if removed:
+            logger.info("removed %d temporary file(s) left by an interrupted run", removed)
+        return removed
     removed = 0
     root = Path(outdir)
     if not root.is_dir():

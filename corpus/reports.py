@@ -32,7 +32,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from qalign.alignment import Alignment
-from qalign.atomic import write_atomic
 from qalign.corpus.items import ItemResult
 
 REPORT_COLUMNS = (
@@ -100,20 +99,24 @@ def _csv(columns: Sequence[str], rows: Iterable[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_reports(outdir: str | Path, results: Iterable[ItemResult]) -> tuple[Path, Path]:
-    """Write ``failures.csv`` and ``alignment_report.csv`` under ``outdir``; returns their paths."""
+def write_reports(
+    outdir: str | Path, results: Iterable[ItemResult]
+) -> tuple[Path | str, Path | str]:
+    """Write ``failures.csv`` and ``alignment_report.csv`` under ``outdir`` (a folder or
+    an fsspec URL); returns their paths (URLs for a URL)."""
+    from qalign.corpus.outputs import write_file
+
     results = list(results)
-    root = Path(outdir)
     failures = sorted((r for r in results if r.status == "failed"), key=lambda r: r.key)
     rows = sorted(
         (r.report for r in results if r.report and r.status != "failed"), key=_worst_first
     )
-    fail_path, report_path = root / "failures.csv", root / "alignment_report.csv"
-    write_atomic(
-        fail_path,
+    fail_path = write_file(
+        outdir,
+        "failures.csv",
         _csv(
             FAILURE_COLUMNS, ({"item": r.key, "stage": r.stage, "error": r.error} for r in failures)
         ),
     )
-    write_atomic(report_path, _csv(REPORT_COLUMNS, rows))
+    report_path = write_file(outdir, "alignment_report.csv", _csv(REPORT_COLUMNS, rows))
     return fail_path, report_path

@@ -80,7 +80,8 @@ def run_corpus(
     progress: Progress | None = None,
     show_progress: bool | None = None,
 ) -> BatchSummary:
-    """Align every item of ``corpus`` into ``job.outdir``; see the module docstring.
+    """Align every item of ``corpus`` into ``job.outdir`` (a folder, or an fsspec URL:
+    :mod:`qalign.corpus.outputs`); see the module docstring.
 
     Raises:
         QalignError: the corpus cannot be read, OUTDIR cannot be created, or the engine
@@ -89,21 +90,19 @@ def run_corpus(
     from qalign.corpus import outputs, reports
     from qalign.corpus.executors import get_executor
     from qalign.corpus.layouts import discover
-    from qalign.errors import QalignError, WriteError
+    from qalign.errors import QalignError
 
     started = time.monotonic()
-    outdir = Path(job.outdir)
-    items, results = discover(corpus, exclude=outdir)
+    # A local folder (or a file:// URL) is skipped when discovering; other URLs hold no items.
+    outdir: str | Path = job.outdir if outputs.is_url(job.outdir) else Path(job.outdir)
+    items, results = discover(corpus, exclude=outputs.local_folder(outdir))
     results = list(results)
     if not items and not results:  # before the output folder is made: nothing is left behind
         raise QalignError(
             f"{corpus}: holds no items (audio with a .txt or .lab transcript of the same name, "
             "TextGrids of utterances, or manifest lines)"
         )
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(outdir, exc.strerror or str(exc)) from None
+    outputs.make_outdir(outdir)
     outputs.clean_stale_temps(outdir)
     todo: list[CorpusItem] = []
     for item in items:
@@ -141,7 +140,7 @@ def run_corpus(
         if "html" in job.formats:
             from qalign.corpus.review_index import write_index
 
-            write_index(outdir, results)
+            write_index(outputs.local_folder(outdir) or outdir, results)
     counts = {s: sum(1 for r in results if r.status == s) for s in ("done", "skipped", "failed")}
     unaligned = sum(
         int((r.report or {}).get("unaligned_words") or 0) for r in results if r.status != "failed"
