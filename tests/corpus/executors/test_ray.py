@@ -36,7 +36,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def _batch_cmd(corpus: Path, out: Path, model: Path, *extra: str) -> list[str]:
+def _batch_cmd(corpus: Path, out: Path | str, model: Path, *extra: str) -> list[str]:
     return [
         sys.executable, "-m", "qalign.cli", "batch", str(corpus), "-o", str(out),
         "--engine", "qwen3", "--model", str(model), "-f", "json", "-f", "textgrid",
@@ -65,15 +65,42 @@ def test_cluster_options_without_the_ray_executor_are_a_usage_error(
     assert "--workers only apply to --executor ray" in capsys.readouterr().err
 
 
-def test_an_output_url_is_refused_before_anything_is_created(
+def test_an_s3_url_without_its_backend_exits_3_before_anything_is_created(
     tmp_path: Path, make_wav, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
+    pytest.importorskip("fsspec", reason='fsspec is not installed (pip install "qalign[fsspec]")')
     corpus = _corpus(tmp_path / "c", make_wav, 1)
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setitem(sys.modules, "s3fs", None)  # `import s3fs` raises ImportError
     rc = main(["batch", str(corpus), "-o", "s3://bucket/out", "--executor", "ray"])
-    assert rc == 2
-    assert "URLs are not supported yet" in capsys.readouterr().err
-    assert not (tmp_path / "s3:").exists()
+    assert rc == 3
+    assert 'pip install "qalign[s3]"' in capsys.readouterr().err
+    assert list((tmp_path / "cwd").iterdir()) == []  # no folder named "s3:"
+
+
+@pytest.mark.slow
+def test_file_url_output_with_ray_equals_the_local_executor_and_reruns_skip(
+    tmp_path: Path, make_wav, parity_dir: Path
+) -> None:
+    pytest.importorskip("ray", reason='Ray is not installed (pip install "qalign[ray]")')
+    pytest.importorskip("fsspec", reason='fsspec is not installed (pip install "qalign[fsspec]")')
+    corpus = _corpus(tmp_path / "c", make_wav, 2)
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "OMP_NUM_THREADS": "1"}
+    env.pop("RAY_ADDRESS", None)
+    model = parity_dir / "fa-tiny"
+    url = (tmp_path / "ray").as_uri()  # file:///...: the workers write through fsspec
+    cmd = _batch_cmd(corpus, url, model, "--executor", "ray", "--workers", "1")
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "2 done, 0 skipped, 1 failed" in done.stderr
+    local = subprocess.run(_batch_cmd(corpus, tmp_path / "local", model), capture_output=True,
+                           text=True, env=env, timeout=300)  # fmt: skip
+    assert local.returncode == 1
+    assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")  # outputs, markers, reports
+    again = subprocess.run(_batch_cmd(corpus, url, model), capture_output=True,
+                           text=True, env=env, timeout=300)  # fmt: skip
+    assert "0 done, 2 skipped, 1 failed" in again.stderr, again.stderr
 
 
 def test_an_address_with_nothing_behind_it_fails_fast(tmp_path: Path, make_wav, capsys) -> None:
