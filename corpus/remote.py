@@ -101,7 +101,10 @@ class RemoteDir:
         return f"{self.url.rstrip('/')}/{rel}"
 
     def makedirs(self) -> None:
-        """Create the folder (a no-op on object stores)."""
+        """Create the folder. Object stores have no folders: nothing is made there (some
+        backends would create a missing bucket)."""
+        if self.one_put:
+            return
         try:
             self.fs.makedirs(self.root, exist_ok=True)
         except Exception as exc:  # noqa: BLE001 - each backend raises its own errors
