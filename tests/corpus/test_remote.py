@@ -98,6 +98,43 @@ def test_file_url_equals_a_plain_path_and_cleans_stale_temps(
     assert "0 done, 4 skipped, 2 failed" in capsys.readouterr().err
 
 
+def test_object_store_writes_each_file_in_one_put_without_temporary_keys(
+    small_corpus: Path, even_engine, memory_out: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The object-store path (one whole upload per file), on memory:// treated as one."""
+    from qalign.corpus import remote
+
+    monkeypatch.setattr(remote, "OBJECT_STORES", remote.OBJECT_STORES | {"memory"})
+    remote.remote_dir.cache_clear()
+    fs_class = type(fsspec.filesystem("memory"))
+    puts: list[str] = []
+    real_pipe = fs_class.pipe_file
+
+    def pipe_file(self, path, value, *args, **kw):
+        puts.append(path)
+        return real_pipe(self, path, value, *args, **kw)
+
+    def no_move(self, *args, **kw):
+        raise AssertionError("an object store must not be written by a move")
+
+    monkeypatch.setattr(fs_class, "pipe_file", pipe_file)
+    monkeypatch.setattr(fs_class, "mv", no_move)
+    try:
+        assert main(["batch", str(small_corpus), "-o", memory_out]) == 1
+    finally:
+        remote.remote_dir.cache_clear()
+    tree = _memory_tree(memory_out)
+    assert EXPECTED <= tree.keys() and {"failures.csv", "alignment_report.csv"} <= tree.keys()
+    assert not [p for p in puts if ".part" in p]
+    assert len(puts) == len(tree) == len(set(puts))  # every file exactly one upload
+    markers = [p for p in puts if "/.qalign/done/" in p]
+    assert len(markers) == len(FINISHED)
+    for marker in markers:  # each marker uploaded after every output it lists
+        listed = json.loads(tree[marker.split("/", 2)[2]])["outputs"]
+        base = marker.split("/.qalign/")[0]
+        assert all(puts.index(f"{base}/{rel}") < puts.index(marker) for rel in listed)
+
+
 # Runs the batch command in a child whose third move of a finished temporary file onto
 # its target kills the process with SIGKILL: a temporary file is left mid-item.
 KILLER = textwrap.dedent(
