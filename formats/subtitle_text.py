@@ -27,6 +27,7 @@ JOINER = "\u2060"
 _SRT_TAG = re.compile(r"<(?=/?[A-Za-z])|\{(?=\\)")
 _SRT_NUMBER = re.compile(r"^(\s*\d+\s*)$", re.MULTILINE)
 _SRT_TIME = re.compile(r"(\d+:)(?=\d{1,2}:\d{1,2}[,.]\d)")
+_LINE_BREAKS = re.compile("[\n\u2028\u2029]")
 _LRC_TAG = re.compile(r"[\[<](?=\s*\d)|\[(?=[^\]:\s]*:)")
 
 
@@ -44,8 +45,10 @@ def neutral_srt(text: str) -> str:
 
 
 def neutral_lrc(text: str) -> str:
-    """LRC text in which no reader finds a time or ID tag."""
-    return _LRC_TAG.sub(lambda m: m.group(0) + JOINER, visible_controls(text))
+    """LRC text in which no reader finds a time or ID tag, on one line (an LRC line is
+    one lyric: line breaks inside a word or cue become spaces)."""
+    one_line = _LINE_BREAKS.sub(" ", visible_controls(text))
+    return _LRC_TAG.sub(lambda m: m.group(0) + JOINER, one_line)
 
 
 def drop_joiners(text: str) -> str:

@@ -428,6 +428,14 @@ def _attach(text: str, cores: list[_Core]) -> list[TextUnit]:
             ends[k - 1] = left_end
         if k < count:
             starts[k] = right_start
+    for k, core in enumerate(cores):
+        if core.start == core.end:
+            # A word with an empty span (the second word of one expanded character)
+            # takes the gap's text; blanks at its edges belong to no word.
+            while starts[k] < ends[k] and _blank(text[starts[k]]):
+                starts[k] += 1
+            while ends[k] > starts[k] and _blank(text[ends[k] - 1]):
+                ends[k] -= 1
     return [
         TextUnit(core.norm, text[start:end], start, end)
         for core, start, end in zip(cores, starts, ends)

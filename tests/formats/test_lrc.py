@@ -154,3 +154,14 @@ def test_time_tags_inside_lyrics_stay_text(sample):
 def test_offset_applies_to_word_tags_too():
     a = formats.loads("[offset:1000]\n[00:05.00]<00:05.00>one <00:05.50>two<00:06.00>\n", "lrc")
     assert [(u.text, u.start, u.end) for u in a.units] == [("one", 4.0, 4.5), ("two", 4.5, 5.0)]
+
+
+@pytest.mark.parametrize("fmt", ["lrc", "lrc-enhanced"])
+@pytest.mark.parametrize("brk", ["\n", "\r", "\u2028"])
+def test_line_breaks_inside_a_word_stay_on_its_line(fmt, brk):
+    units = (Unit(f"one{brk}two", "onetwo", 1.0, 1.5), Unit("three", "three", 1.6, 2.0))
+    a = Alignment(units, (Segment("s", 1.0, 2.0, 0, 2),), duration=4.0)
+    text = formats.dumps(a, fmt)
+    back = formats.loads(text, "lrc")
+    assert [s.text for s in back.segments] == ["one two three"]
+    assert back.segments[0].start == 1.0

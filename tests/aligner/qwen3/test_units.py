@@ -6,7 +6,7 @@ import sys
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qalign.aligner.qwen3.units import TextUnit, is_cjk_ideograph, split_units
@@ -306,6 +306,7 @@ JAPANESE_ALPHABET = list(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(transcript=st.text(alphabet=st.sampled_from(JAPANESE_ALPHABET), max_size=40))
+@example(transcript="½ 、")  # an expanded character's second word must not start with a blank
 def test_japanese_units_match_nagisa_and_keep_offsets(transcript: str) -> None:
     nagisa = pytest.importorskip("nagisa", reason="nagisa (the ja extra) is not installed")
     units = split_units(transcript, "Japanese")
