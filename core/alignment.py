@@ -211,27 +211,6 @@ def _check_order(kind: str, items: Sequence[Any], label: str, duration: float) -
         prev_end = item.end
 
 
-def unit_from_dict(w: dict[str, Any]) -> Unit:
-    """One word of the JSON form as a :class:`Unit`.
-
-    Raises:
-        KeyError, TypeError, ValueError: a field is missing or of the wrong type;
-        ValidationError: the values break the data model.
-    """
-    text = str(w["text"])
-    norm = w.get("norm", text)
-    return Unit(
-        text=text,
-        norm=text if norm == text else str(norm),
-        start=float(w["start"]),
-        end=float(w["end"]),
-        score=None if w.get("score") is None else float(w["score"]),
-        char_start=w.get("char_start"),
-        char_end=w.get("char_end"),
-        status=str(w.get("status") or "aligned"),
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Alignment:
     """Units, segments and phones timed against one audio file.
@@ -305,129 +284,43 @@ class Alignment:
         """How many units carry ``status``."""
         return sum(1 for u in self.units if u.status == status)
 
-    # -- lossless JSON form ----------------------------------------------------------
+    # -- lossless JSON form (qalign.schema) -------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: ``words``, ``segments``, ``phones``, ``duration``, ``language``, ``source``."""
-        data = self.header_dict()
-        for key, items in self.item_dicts().items():
-            data[key] = list(items)
-        return data
+        """The JSON form: ``words``, ``segments``, ``phones``, ``stretches``, ``duration``,
+        ``language``, ``source`` (schema version :data:`SCHEMA_VERSION`)."""
+        from qalign.schema import alignment_to_dict
+
+        return alignment_to_dict(self)
 
     def header_dict(self) -> dict[str, Any]:
         """The JSON form's fields before the lists: version, duration, language, source."""
-        return {
-            "version": SCHEMA_VERSION,
-            "duration": self.duration,
-            "language": self.language,
-            "source": {
-                "engine": self.source.engine,
-                "model": self.source.model,
-                "decoder": self.source.decoder,
-                "transcriber": self.source.transcriber,
-            },
-        }
+        from qalign.schema import header_dict
+
+        return header_dict(self)
 
     def item_dicts(self) -> dict[str, Iterator[dict[str, Any]]]:
-        """The JSON form's lists, in order, each produced one item at a time (so a
-        writer can stream a long alignment without building every dict at once)."""
-        return {
-            "words": (
-                {
-                    "text": u.text,
-                    "norm": u.norm,
-                    "start": u.start,
-                    "end": u.end,
-                    "score": u.score,
-                    "char_start": u.char_start,
-                    "char_end": u.char_end,
-                    "status": u.status,
-                }
-                for u in self.units
-            ),
-            "segments": (
-                {"text": s.text, "start": s.start, "end": s.end, "words": [s.unit_start, s.unit_end]}
-                for s in self.segments
-            ),
-            "phones": (
-                {"label": p.label, "start": p.start, "end": p.end, "score": p.score}
-                for p in self.phones
-            ),
-            "stretches": (
-                {
-                    "start": st.start,
-                    "end": st.end,
-                    "words": [st.unit_start, st.unit_end],
-                    "reason": st.reason,
-                    "status": st.status,
-                }
-                for st in self.stretches
-            ),
-        }
+        """The JSON form's lists, each produced one item at a time (so a writer can
+        stream a long alignment without building every dict at once)."""
+        from qalign.schema import item_dicts
+
+        return item_dicts(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Alignment:
-        """Rebuild an alignment from :meth:`to_dict` output. Items of ``words`` may
-        already be :class:`Unit` objects (built by :func:`unit_from_dict` while parsing).
+        """Rebuild an alignment from :meth:`to_dict` output (schema version 1 or 2).
+        Items of ``words`` may already be :class:`Unit` objects.
 
         Raises:
             ValidationError: unknown schema version, missing fields or invalid values.
         """
-        try:
-            if not isinstance(data.get("words"), list):
-                raise ValidationError("not a qalign alignment JSON: no 'words' list")
-            version = data.get("version", SCHEMA_VERSION)
-            if version not in READABLE_SCHEMA_VERSIONS:
-                raise ValidationError(
-                    f"JSON schema version {version!r} is not supported (expected one of "
-                    f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
-                )
-            src = data.get("source") or {}
-            words = [w if isinstance(w, Unit) else unit_from_dict(w) for w in data["words"]]
-            segments = []
-            for s in data.get("segments", []):
-                first, last = s.get("words", [0, 0])
-                segments.append(
-                    Segment(str(s["text"]), float(s["start"]), float(s["end"]), int(first), int(last))
-                )
-            phones = [
-                Phone(
-                    str(p["label"]),
-                    float(p["start"]),
-                    float(p["end"]),
-                    None if p.get("score") is None else float(p["score"]),
-                )
-                for p in data.get("phones", [])
-            ]
-            stretches = [
-                Stretch(
-                    float(st["start"]),
-                    float(st["end"]),
-                    int(st["words"][0]),
-                    int(st["words"][1]),
-                    str(st.get("reason", "")),
-                    str(st.get("status") or "unaligned"),
-                )
-                for st in data.get("stretches", None) or []
-            ]
-            ends = [x.end for x in (*words, *segments, *phones)]
-            duration = data.get("duration")
-            duration = float(duration) if duration is not None else max(ends, default=0.0)
-            return cls(
-                units=tuple(words),
-                segments=tuple(segments),
-                duration=duration,
-                language=data.get("language"),
-                source=Source(
-                    engine=str(src.get("engine", "unknown")),
-                    model=src.get("model"),
-                    decoder=src.get("decoder"),
-                    transcriber=src.get("transcriber"),
-                ),
-                phones=tuple(phones),
-                stretches=tuple(stretches),
-            )
-        except ValidationError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
-            raise ValidationError(f"not a qalign alignment JSON: {exc!r}") from None
+        from qalign.schema import alignment_from_dict
+
+        return alignment_from_dict(data)
+
+
+def unit_from_dict(w: dict[str, Any]) -> Unit:
+    """One word of the JSON form as a :class:`Unit` (see :func:`qalign.schema.unit_from_dict`)."""
+    from qalign.schema import unit_from_dict as parse
+
+    return parse(w)

@@ -16,11 +16,12 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from qalign.alignment import Alignment, unit_from_dict
+from qalign.alignment import Alignment
 from qalign.errors import ValidationError
 from qalign.formats.base import Format
 from qalign.formats.registry import register
 from qalign.formats.safetext import json_escape_controls
+from qalign.schema import unit_from_dict
 
 _CHUNK = 2000  # list items per chunk of written text
 
