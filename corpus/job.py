@@ -5,7 +5,8 @@ processes); :meth:`CorpusJob.make_worker` builds a :class:`CorpusWorker`, which
 loads the model once. A worker's :meth:`~CorpusWorker.process` aligns one bucket:
 :meth:`~CorpusWorker.prepare` (read transcripts, decode audio: no model involved,
 so an executor may run it for the next bucket while the model works) then
-:meth:`~CorpusWorker.align` (one ``align_batch`` call for the whole bucket, then each
+:meth:`~CorpusWorker.align` (the whole bucket to the engine, its short items' model
+passes batched together by :mod:`qalign.corpus.batching`, then each
 item's outputs written atomically under :attr:`CorpusJob.outdir` by the worker
 itself, so remote workers write to the shared path).
 """
@@ -162,9 +163,11 @@ class CorpusWorker:
 
     def align(self, prepared: Sequence[Prepared]) -> list[ItemResult]:
         """Align prepared items in one engine call and write each one's outputs."""
+        from qalign.corpus.batching import align_bucket
+
         flat = [(p, r) for p in prepared if p.failure is None for r in p.requests]
         try:
-            outcomes: list[Any] = self.aligner.align_batch([r for _, r in flat]) if flat else []
+            outcomes: list[Any] = align_bucket(self.aligner, [r for _, r in flat]) if flat else []
         except Exception as exc:  # noqa: BLE001 - the engine failed the whole bucket
             logger.debug("a bucket of %d failed: %r", len(flat), exc)
             failure = (
