@@ -25,12 +25,15 @@ per segment with its text and times, except that an end running into the next
 segment is clipped to that segment's start.
 
 Writers call :func:`timed_cues`, which rounds cue times to integer ticks with
-:func:`qalign.formats.timing.nonzero_spans`: no written cue is zero-length.
+:func:`qalign.formats.timing.nonzero_spans`: no written cue is zero-length, and a
+gap the rules leave is never shorter than ``min_gap`` once rounded (a tick longer
+instead).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,9 +116,26 @@ def timed_cues(alignment: Alignment, tick: float, **options: Any) -> list[tuple[
     """Cues with times in whole ticks of ``tick`` seconds (rounded half up), never
     zero-length or overlapping; ``options`` are :class:`CueOptions` fields and
     ``preset`` (other keys are ignored)."""
-    cues = build_cues(alignment, CueOptions.from_options(options))
+    opts = CueOptions.from_options(options)
+    cues = build_cues(alignment, opts)
     spans = nonzero_spans([(c.start, c.end) for c in cues], tick, alignment.duration)
-    return [(s, e, c) for (s, e), c in zip(spans, cues)]
+    return [(s, e, c) for (s, e), c in zip(_whole_gaps(spans, cues, opts, tick), cues)]
+
+
+def _whole_gaps(
+    spans: list[tuple[int, int]], cues: Sequence[Cue], opts: CueOptions, tick: float
+) -> list[tuple[int, int]]:
+    """Widen each gap the cue rules left (``min_gap`` seconds or more) that rounding to
+    ticks made shorter than ``min_gap``, by ending the earlier cue a tick sooner:
+    two frames at 24 fps (83.3 ms) are written as 84 ms or 9 cs, never 83 ms or 8 cs."""
+    need = math.ceil(opts.min_gap / tick - 1e-9)
+    out = list(spans)
+    for k in range(len(out) - 1):
+        (start, end), nxt = out[k], out[k + 1][0]
+        intended = cues[k + 1].start - cues[k].end >= opts.min_gap - 1e-9
+        if intended and 0 <= nxt - end < need and nxt - need > start:
+            out[k] = (start, nxt - need)
+    return out
 
 
 def _segment_cues(segments: Sequence[Segment]) -> list[Cue]:

@@ -89,7 +89,8 @@ def test_text_is_escaped_and_times_match_srt(sample):
     for (start, end, text), seg in zip(ass, srt):
         assert _libass_plain(text) == seg.text
         assert abs(_cs(start) * 10 - round(seg.start * 1000)) <= 5
-        assert abs(_cs(end) * 10 - round(seg.end * 1000)) <= 5
+        # an end may be a centisecond sooner, to keep two whole frames before the next cue
+        assert -15 <= _cs(end) * 10 - round(seg.end * 1000) <= 5
     assert ass[1][2] == "Is 3 < 4 & \\{x\\} a C:\\\u2060path?"
     assert "\\N" in ass[2][2]
 

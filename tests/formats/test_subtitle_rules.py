@@ -68,6 +68,7 @@ def check(alignment: Alignment, fmt: str = "srt", **options) -> list[tuple[int, 
             seg_of[i] = k
     index = {id(u): i for i, u in enumerate(alignment.units)}
     gap, chain = t(opts.min_gap), t(opts.chain)
+    shown_gap = math.ceil(opts.min_gap / tick - 1e-9)  # whole frames, never a tick less
     end_ticks = t(alignment.duration)
     max_chars = opts.max_chars or (32 if _mostly_wide(alignment) else 42)
     for n, (start, end, cue) in enumerate(timed):
@@ -77,12 +78,14 @@ def check(alignment: Alignment, fmt: str = "srt", **options) -> list[tuple[int, 
         nxt = timed[n + 1][0] if n + 1 < len(timed) else None
         if nxt is not None:
             assert end <= nxt, f"{where} overlaps the next cue"
-            if nxt - start > gap + 2 * slack:
-                assert nxt - end >= gap - slack, f"{where}: gap {nxt - end} < {gap} ticks"
+            if nxt - start > shown_gap + 2 * slack:
+                assert nxt - end >= shown_gap, f"{where}: gap {nxt - end} < {shown_gap} ticks"
             longest = max(t(opts.max_duration), t(cue.end) - t(cue.start)) if cue.units else 0
             closable = nxt - gap - start <= longest + slack and t(alignment.duration) >= nxt - gap
             if nxt - end < chain - slack and not cue.stanza_end and (closable or not cue.units):
-                assert nxt - end <= gap + slack, f"{where}: gap {nxt - end} not closed to {gap}"
+                assert nxt - end <= shown_gap + slack, (
+                    f"{where}: gap {nxt - end} not closed to {shown_gap}"
+                )
         if not cue.units:
             continue
         placed = [u for u in cue.units if u.status != "unaligned"] or list(cue.units)
@@ -163,6 +166,19 @@ def test_the_checker_catches_broken_rules(monkeypatch):
     monkeypatch.setattr(cues_module, "split_block", lossy)
     with pytest.raises(AssertionError, match="lost"):
         check(alignment, "srt")
+
+
+@pytest.mark.parametrize(("fmt", "tick"), [("srt", 0.001), ("ass", 0.01), ("lrc", 0.01)])
+@pytest.mark.parametrize("fps", [24.0, 25.0, 23.976])
+def test_gaps_are_never_shorter_than_the_frames_once_rounded(fmt, tick, fps):
+    """Two frames at 24 fps are 83.3 ms: written as 83 ms or 8 cs they would be 1.92
+    frames, and a player could show the gap for one frame only."""
+    alignment = formats.load(REPO / "examples" / "hello.json")
+    timed = timed_cues(alignment, tick, fps=fps)
+    gaps = [timed[k + 1][0] - timed[k][1] for k in range(len(timed) - 1)]
+    assert gaps, "the sample should give several cues"
+    for gap in gaps:
+        assert gap * tick >= 2 / fps - 1e-9, f"{fmt}: gap of {gap} ticks < 2 frames at {fps} fps"
 
 
 # -- real speech ---------------------------------------------------------------------
