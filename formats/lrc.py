@@ -7,7 +7,7 @@ starts at its first unit. An empty timed line clears the display after a line
 that is followed by at least ``clear_gap`` seconds (1 s) of silence, and after
 the last line.
 
-Enhanced (format ``lrc-enhanced``, or ``enhanced=True``): each unit is preceded by
+Enhanced (format ``lrc-enhanced``, ``enhanced=True`` or ``word_timestamps=True``): each unit is preceded by
 its start, ``[00:01.00]<00:01.00>Hello <00:01.50>world<00:02.10>``, and the
 line ends with the end of its last unit. Cues without units (read from a
 subtitle file) are written as plain lines. LRC has no escaping: ``[`` and
@@ -205,6 +205,8 @@ class LrcFormat(Format):
         **options: Any,
     ) -> str:
         document = options.pop("document", None)
+        # --word-timestamps asks every format that can for word times: here, enhanced LRC
+        enhanced = bool(options.pop("word_timestamps", None)) or enhanced
         if document is not None and document.family == "lrc":
             return document.render(alignment, clear_gap=clear_gap, **options)
         return render(alignment, enhanced, clear_gap, options)
@@ -222,6 +224,7 @@ class LrcEnhancedFormat(Format):
     def dumps(self, alignment: Alignment, *, clear_gap: float = 1.0, **options: Any) -> str:
         options.pop("enhanced", None)
         options.pop("document", None)
+        options.pop("word_timestamps", None)
         return render(alignment, True, clear_gap, options)
 
     def loads(self, text: str, **_: Any) -> Alignment:

@@ -94,3 +94,22 @@ def test_convert_reads_ass_lrc_and_ssa(tmp_path):
     assert main(["convert", str(lrc), str(back)]) == 0
     words = [w["text"] for w in json.loads(back.read_text())["words"]]
     assert words == [w["text"] for w in json.loads(SAMPLE_JSON.read_text())["words"]]
+
+
+def test_karaoke_ass_and_enhanced_lrc_in_one_run(tmp_path):
+    """The README's karaoke command: one run writes ASS ``\\kf`` and enhanced LRC
+    (``--word-timestamps`` gives LRC its word tags, as it does WebVTT)."""
+    pytest.importorskip("pocketsphinx")
+    from qalign import formats
+
+    lyrics = tmp_path / "lyrics.txt"
+    lyrics.write_text("Hello, world!\nThis sample ships with qalign:\n\nit turns audio\n")
+    ass, lrc = tmp_path / "song.ass", tmp_path / "song.lrc"
+    rc = main(["align", str(REPO / "examples" / "hello.wav"), str(lyrics), "--engine", "sphinx",
+               "-l", "en", "--preset", "karaoke", "-o", str(ass), "--karaoke", "kf",
+               "-o", str(lrc), "--word-timestamps", "-q"])  # fmt: skip
+    assert rc == 0
+    assert "{\\kf" in ass.read_text()
+    lines = [ln for ln in lrc.read_text().splitlines() if ln.split("]", 1)[1]]
+    assert [ln.count("<") for ln in lines] == [3, 6, 4]  # a tag before each word, one at the end
+    assert [u.text for u in formats.load(lrc).units][:3] == ["Hello,", "world!", "This"]
