@@ -2,11 +2,15 @@
 
 Shown only when the stream is a terminal (a log file gets the final summary only).
 The ETA divides the audio still to do by the audio-seconds-per-second rate so far.
+Results come in bursts (a bucket's items finish together): a result that arrives
+within ``interval`` of the last redraw is drawn by a timer thread, so the line
+never stays behind the count, and the ETA keeps moving between bursts.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -44,6 +48,9 @@ class Progress:
         self.started = time.monotonic()
         self._last = 0.0
         self._width = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
 
     def line(self) -> str:
         """The text of the progress line now."""
@@ -60,13 +67,30 @@ class Progress:
         return text
 
     def update(self, seconds: float, failed: bool = False) -> None:
-        self.done_files += 1
-        self.done_seconds += seconds
-        self.failed += int(failed)
-        now = time.monotonic()
-        if self.enabled and (now - self._last >= self.interval or self.done_files == self.files):
-            self._last = now
-            self._draw(self.line())
+        with self._lock:
+            self.done_files += 1
+            self.done_seconds += seconds
+            self.failed += int(failed)
+            if not self.enabled:
+                return
+            now = time.monotonic()
+            if now - self._last >= self.interval or self.done_files == self.files:
+                self._last = now
+                self._draw(self.line())
+            elif self._timer is None:
+                # Held back: the timer draws it (and keeps redrawing) every interval.
+                self._timer = threading.Thread(
+                    target=self._redraw_every_interval, name="qalign-progress", daemon=True
+                )
+                self._timer.start()
+
+    def _redraw_every_interval(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._last = time.monotonic()
+                self._draw(self.line())
 
     def _draw(self, text: str) -> None:
         pad = max(self._width - len(text), 0)
@@ -75,7 +99,12 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        """End the progress line (so the summary starts on a fresh line)."""
-        if self.enabled and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Draw the final count and end the line (so the summary starts on a fresh line)."""
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+        with self._lock:
+            if self.enabled and self._width:
+                self._draw(self.line())
+                self.stream.write("\n")
+                self.stream.flush()

@@ -35,3 +35,18 @@ def test_hidden_when_not_a_terminal() -> None:
     progress.update(5.0)
     progress.close()
     assert stream.getvalue() == ""
+
+
+def test_a_burst_of_results_is_drawn_soon_after_not_left_behind() -> None:
+    # A bucket's items finish together: all but the first arrive within the interval.
+    import time
+
+    stream = _Tty()
+    progress = Progress(5, 50.0, stream, interval=0.05)
+    for _ in range(3):
+        progress.update(10.0)
+    assert stream.getvalue().rsplit("\r", 1)[-1].startswith("qalign: 1/5 files")
+    time.sleep(0.3)  # nothing else arrives (the next bucket is still with the model)
+    assert stream.getvalue().rsplit("\r", 1)[-1].startswith("qalign: 3/5 files")
+    progress.close()
+    assert stream.getvalue().endswith("\n")
