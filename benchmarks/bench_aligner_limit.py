@@ -166,6 +166,14 @@ def main(argv: list[str] | None = None) -> None:
     aligner.align(np.load(warm.audio_path), warm.transcript_path.read_text("utf-8"), "English")
     bandwidth = measure_bandwidth(64 if args.tiny else 512)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    print(
+        f"# {torch.get_num_threads()} threads, torch {torch.__version__}, bf16; "
+        f"memory bandwidth {bandwidth:.1f} GB/s; load average at start {load}"
+    )
+    print(
+        "| clip | tokens | TFLOP | pass (s) | audio s/s | achieved GFLOP/s | limit GFLOP/s | ratio | >= 0.80 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     rows = []
     for seconds in clips:
         clip = inputs[seconds]
@@ -200,19 +208,12 @@ def main(argv: list[str] | None = None) -> None:
             "target_met": achieved / limit >= TARGET,
         }
         rows.append(row)
-    print(
-        f"# {torch.get_num_threads()} threads, torch {torch.__version__}, bf16; "
-        f"memory bandwidth {bandwidth:.1f} GB/s; load average at start {load}"
-    )
-    print(
-        "| clip | tokens | TFLOP | pass (s) | audio s/s | achieved GFLOP/s | limit GFLOP/s | ratio | >= 0.80 |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
+        r = row
         print(
             f"| {r['clip_s']:g} s | {r['tokens']} | {r['tflop']:.3f} | {r['pass_s']:.2f} | "
             f"{r['audio_s_per_s']:.1f} | {r['achieved_gflops']:.0f} | {r['limit_gflops']:.0f} | "
-            f"{r['ratio']:.2f} | {'met' if r['target_met'] else 'not met'} |"
+            f"{r['ratio']:.2f} | {'met' if r['target_met'] else 'not met'} |",
+            flush=True,
         )
     if args.out:
         args.out.write_text(
