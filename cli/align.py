@@ -126,7 +126,8 @@ def align(
     # first: probing and streaming open the audio more than once.
     with seekable_audio(audio) as source:
         info = probe(source)  # the container's header: refuses non-audio before any decoding
-        check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript)
+        # refused here before a model loads; the aligner checks again and warns
+        check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript, warn=False)
         if not language:
             logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
         options = EngineOptions(model, device, dtype, decoder, granularity)

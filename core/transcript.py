@@ -134,9 +134,10 @@ def _is_wide(ch: str) -> bool:
     )
 
 
-def check_rate(text: str, duration: float, name: str) -> None:
+def check_rate(text: str, duration: float, name: str, *, warn: bool = True) -> None:
     """Refuse a transcript out of proportion to ``duration`` seconds of audio (from the
-    container, before decoding), and warn on an implausible rate.
+    container, before decoding), and warn on an implausible rate (unless ``warn`` is
+    false: an early check before the aligner, which checks and warns again).
 
     Raises:
         TranscriptError: more than ``MAX_UNITS_PER_SECOND * duration + RATE_SLACK`` units.
@@ -150,7 +151,7 @@ def check_rate(text: str, duration: float, name: str) -> None:
             f"has {units} words for {duration:.1f} s of audio ({units / duration:.0f} per second); "
             f"qalign refuses more than {MAX_UNITS_PER_SECOND:g} per second: is it the right transcript?",
         )
-    if units > WARN_UNITS_PER_SECOND * duration + RATE_SLACK:
+    if warn and units > WARN_UNITS_PER_SECOND * duration + RATE_SLACK:
         logger.warning(
             "%s: %d words for %.1f s of audio (%.0f per second) is faster than speech; "
             "is it the right transcript?",

@@ -106,3 +106,17 @@ def test_sphinx_outputs_name_the_audio(tmp_path, capsys, monkeypatch):
     first = ctm.read_text().splitlines()[0].split()
     assert first[0] == "hello" and first[4] == "Hello,"
     assert str(SAMPLE_WAV) in eaf.read_text()
+
+
+def test_a_fast_transcript_is_warned_about_once(tmp_path, capsys):
+    """14 words a second: one warning (the CLI's early check and the aligner's own
+    check used to print it twice)."""
+    pytest.importorskip("pocketsphinx", reason="the sphinx extra is not installed")
+    fast = _write(tmp_path / "fast.txt", (" ".join(["word"] * 120) + "\n").encode())
+    out = tmp_path / "fast.json"
+    rc, err = _run(["align", str(SAMPLE_WAV), str(fast), "--engine", "sphinx", "-l", "en",
+                    "-o", str(out)], capsys)  # fmt: skip
+    assert rc in (0, 1), err  # one word repeated may not align at all (exit 1)
+    warnings = [line for line in err.splitlines() if "faster than speech" in line]
+    assert len(warnings) == 1, err
+    assert "120 words for 8.4 s" in warnings[0]
