@@ -235,7 +235,9 @@ class CorpusWorker:
                     "(its outputs hold interpolated times only)",
                     item.key,
                 )
-            report = report_row(item.key, item.audio, [a for _, a in speakers], seconds)
+            report = report_row(
+                item.key, item.audio, [a for _, a in speakers], seconds, [s for s, _ in speakers]
+            )
         except Exception as exc:  # noqa: BLE001 - e.g. an engine result that does not validate
             return _failed(item, "align", exc)
         try:

@@ -16,6 +16,8 @@ unaligned           share with status ``unaligned``
 mean_score          mean word score (empty when the engine gives none)
 unaligned_stretches stretches of text the engine could not place
 engine              the engine that aligned it
+speaker             the item's speaker (speaker folder, manifest ``speaker``, or the
+                    utterance tiers' names joined by ``+``); empty when unknown
 ==================  ==============================================================
 
 ``failures.csv`` has one row per failed item: ``item``, ``stage`` (``discover``,
@@ -45,12 +47,22 @@ REPORT_COLUMNS = (
     "mean_score",
     "unaligned_stretches",
     "engine",
+    "speaker",
 )
 FAILURE_COLUMNS = ("item", "stage", "error")
 
 
-def report_row(key: str, audio: str, alignments: Sequence[Alignment], seconds: float) -> dict:
-    """The report row of an item aligned as ``alignments`` (one per speaker, or one)."""
+def report_row(
+    key: str,
+    audio: str,
+    alignments: Sequence[Alignment],
+    seconds: float,
+    speakers: Sequence[str | None] = (),
+) -> dict:
+    """The report row of an item aligned as ``alignments`` (one per speaker, or one).
+
+    ``speakers`` are the item's speaker names (``None`` for unknown).
+    """
     units = [u for a in alignments for u in a.units]
     n = len(units)
     counts = {
@@ -76,6 +88,7 @@ def report_row(key: str, audio: str, alignments: Sequence[Alignment], seconds: f
         "mean_score": round(sum(scores) / len(scores), 4) if scores else None,
         "unaligned_stretches": stretches,
         "engine": "+".join(engines),
+        "speaker": "+".join(s for s in speakers if s) or None,
     }
 
 

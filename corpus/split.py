@@ -171,8 +171,9 @@ def batch_sources(batch_outdir: Path) -> Iterator[SplitSource]:
         key, audio = row.get("item") or "", row.get("audio") or ""
         base = batch_outdir / key
         single = base.parent / f"{base.name}.json"
+        speaker = row.get("speaker") or None
         if single.is_file():
-            yield SplitSource(audio, str(single), key)
+            yield SplitSource(audio, str(single), key, speaker)
             continue
         per_speaker = sorted(base.parent.glob(f"{base.name}.*.json"))
         for path in per_speaker:
@@ -181,7 +182,7 @@ def batch_sources(batch_outdir: Path) -> Iterator[SplitSource]:
         if not per_speaker:
             grid = base.parent / f"{base.name}.TextGrid"
             if grid.is_file():
-                yield SplitSource(audio, str(grid), key)
+                yield SplitSource(audio, str(grid), key, speaker)
             else:
                 logger.warning("%s: no JSON or TextGrid output to split", key)
 

@@ -172,6 +172,9 @@ def test_manifest_with_offsets(tmp_path: Path, even_engine, make_wav) -> None:
     assert formats.load(out / "long_00003000.json").units[0].start == pytest.approx(3.0)
     stages = {r["item"]: r["stage"] for r in _rows(out / "failures.csv")}
     assert stages == {"missing": "decode-audio", "list.jsonl:4": "discover"}
+    # the manifest's speaker is kept in the report (empty where the line names none)
+    speakers = {r["item"]: r["speaker"] for r in _rows(out / "alignment_report.csv")}
+    assert speakers == {"long_00001000": "x", "long_00003000": ""}
 
 
 def test_cli_wiring_formats_cues_and_exit_code(

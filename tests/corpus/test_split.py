@@ -113,6 +113,9 @@ def test_batch_output_folder_packed(small_corpus: Path, tmp_path: Path, even_eng
     assert not any("UNALIGNED" in r["text"] for r in rows)
     ben = [r for r in rows if "meeting.ben" in r["audio_filepath"]]
     assert ben[0]["speaker"] == "ben" and ben[0]["source_offset"] >= 2.0 - 1e-6
+    # speaker folders name the speaker of plain items too
+    by_source = {Path(r["source"]).stem: r.get("speaker") for r in rows}
+    assert (by_source["a"], by_source["c"]) == ("spk1", "spk2")
     for r in rows:
         assert all(0 <= w["start"] <= w["end"] <= r["duration"] + 1e-6 for w in r["words"])
         assert _seconds(r["audio_filepath"]) == pytest.approx(r["duration"], abs=1e-4)
