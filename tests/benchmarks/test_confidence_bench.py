@@ -103,3 +103,21 @@ def test_another_engine_is_measured_the_same_way(bench, tmp_path, monkeypatch):
     assert row["words"] > 100  # the paragraph, as given and altered
     assert row["off_100ms"] >= row["words"] - 5  # only a first word can start near 0 s
     assert row["caught_uncertain"] == row["caught_unaligned"] == 0
+
+
+def test_the_qwen3_path_is_measured_on_the_simulated_engine():
+    """benchmarks/confidence_qwen3.py: errors against the simulation's true times; the
+    80 words never spoken are more than 100 ms off, and most come out unaligned."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        qwen3 = importlib.import_module("confidence_qwen3")
+        report = qwen3.measure(1.0, cases=(None, "unspoken_middle"))
+    finally:
+        sys.path.remove(str(BENCH))
+    assert set(report) == {"clean", "unspoken_middle", "all", "placed"}
+    unspoken = report["unspoken_middle"]
+    assert unspoken["off_100ms"] >= 80 > report["clean"]["off_100ms"]
+    assert unspoken["caught_unaligned"] >= 40
+    assert 0.5 < unspoken["auc_off_vs_20ms"] <= 1.0
+    assert report["all"]["words"] == report["clean"]["words"] + unspoken["words"]
+    assert report["placed"]["caught_unaligned"] == 0
