@@ -49,7 +49,8 @@ def _weight_files(folder: Path) -> list[Path]:
 
 
 def read_safetensors(file: Path) -> dict[str, torch.Tensor]:
-    """Every tensor of one ``.safetensors`` file, memory-mapped (nothing is read until used).
+    """Every tensor of one ``.safetensors`` file, memory-mapped (nothing is read until used;
+    a tensor at an offset its element size does not divide, legal in the format, is copied).
 
     The file is mapped copy-on-write: the tensors share the page cache, and a write
     to one (there is none at inference) would copy that page, never touch the file.
@@ -91,7 +92,10 @@ def read_safetensors(file: Path) -> dict[str, torch.Tensor]:
                 count *= n
             if (end - start) != count * dtype.itemsize:
                 raise ValueError("size does not match its shape")
-            tensors[name] = raw[start:end].view(dtype).view(shape)
+            data = raw[start:end]
+            if start % dtype.itemsize:  # legal but unaligned (header not padded): a copy
+                data = data.clone()
+            tensors[name] = data.view(dtype).view(shape)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(file.parent, f"{file.name}: tensor {name!r}: {exc}") from None
     return tensors

@@ -54,6 +54,22 @@ def test_malformed_tables_are_refused(tmp_path: Path, header: dict) -> None:
         read_safetensors(_raw(tmp_path, header))
 
 
+def test_unaligned_data_loads_as_the_reference_reader_loads_it(tmp_path: Path) -> None:
+    """The format does not require the header to be padded to 8 bytes: a writer that
+    does not pad leaves float data at odd offsets, which safetensors itself reads (our
+    mapped view used to fail with torch's "storage_offset() must be divisible by 4")."""
+    values = torch.arange(6, dtype=torch.float32)
+    header = {"x": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}}
+    body = json.dumps(header).encode() + b" "  # an odd header length
+    assert len(body) % 4
+    file = tmp_path / "odd.safetensors"
+    file.write_bytes(struct.pack("<Q", len(body)) + body + values.numpy().tobytes())
+    want = safetensors_torch.load_file(str(file))["x"]
+    got = read_safetensors(file)["x"]
+    assert got.dtype == torch.float32 and torch.equal(got, want)
+    assert torch.equal(got.flatten(), values)
+
+
 def test_not_safetensors_at_all(tmp_path: Path) -> None:
     file = tmp_path / "bad.safetensors"
     file.write_bytes(b"\xff" * 64)
