@@ -240,8 +240,12 @@ class _Run:
             ok = len(got) >= engine.min_agreement * expected or (
                 last and len(got) >= 0.5 * (stop - u)
             )
-            if got and not last:
-                got = trim_tail([_as_placed(k, t) for k in got], length, min(5.0, length / 4))
+            guard = min(5.0, length / 4)
+            # A window cut inside a pause has nothing half-heard to redo: keep it whole
+            # (redoing it after a long pause would offer its last words to audio that
+            # starts after the pause).
+            if got and not last and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3:
+                got = trim_tail([_as_placed(k, t) for k in got], length, guard)
                 got = [_as_kept(p, t) for p in got]
             logger.debug(
                 "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s",
