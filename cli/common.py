@@ -72,7 +72,7 @@ _SUBTITLE_OPTIONS: tuple[tuple[str, Any, str], ...] = (
     ("--min-gap-frames", click.IntRange(min=0), "Subtitles: frames between cues (default 2)."),
     ("--fps", _POSITIVE, "Subtitles: frame rate the frame counts use (default 24)."),
     ("--chain-frames", click.IntRange(min=0),
-     "Subtitles: gaps up to this many frames are closed to --min-gap-frames (default 12)."),
+     "Subtitles: gaps of this many frames or fewer are closed to --min-gap-frames (default 12)."),
     ("--karaoke", click.Choice(["k", "kf", "ko"]),
      r"ASS: time each word with \k (fill at once), \kf (sweep) or \ko (outline)."),
     ("--word-timestamps", None,

@@ -76,7 +76,7 @@ class CueOptions:
         max_duration: seconds of speech one cue may span (``auto`` mode).
         fps: video frame rate the frame counts refer to.
         min_gap_frames: frames left between two cues.
-        chain_frames: a gap up to this many frames is closed to ``min_gap_frames``.
+        chain_frames: a gap of this many frames or fewer is closed to ``min_gap_frames``.
         linger_frames: frames a cue may stay up after its speech ends.
         sentence_cues: keep one sentence per cue where it fits (never join two).
     """
@@ -134,7 +134,7 @@ class CueOptions:
 
     @property
     def chain(self) -> float:
-        """Gaps shorter than this (seconds) are closed to :attr:`min_gap`."""
+        """Gaps this long (seconds) or shorter are closed to :attr:`min_gap`."""
         return self.chain_frames / self.fps
 
     @property

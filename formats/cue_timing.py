@@ -8,9 +8,9 @@ allows, a cue is held
 * for at least ``min_duration`` seconds,
 * long enough to be read at ``max_cps`` / ``max_wpm``, but never more than
   ``linger`` seconds past its speech,
-* and up to ``min_gap`` before the next cue when the gap would be shorter than
-  ``chain`` (cues then follow each other without a flicker), unless the cue
-  ends a stanza.
+* and up to ``min_gap`` before the next cue when the gap would be ``chain`` or
+  shorter (Netflix: "gaps of 12 frames or fewer"; cues then follow each other
+  without a flicker), unless the cue ends a stanza.
 
 A cue never runs past the audio's end, and never for more than ``max_duration``
 seconds unless its speech is longer.
@@ -58,7 +58,7 @@ def hold(
         if k + 1 < len(cues):
             nxt = spans[k + 1][0]
             stanza_end = k < len(stanza_ends) and stanza_ends[k]
-            if nxt - end < opts.chain and not stanza_end:
+            if nxt - end <= opts.chain + 1e-9 and not stanza_end:
                 end = nxt - opts.min_gap
             end = min(end, nxt - opts.min_gap, limit)
             if end <= start:  # no room for the gap: end where the next cue starts

@@ -159,6 +159,19 @@ def test_chaining_closes_short_gaps_and_respects_audio_end():
     assert off[0].end == pytest.approx(2.0)
 
 
+@pytest.mark.parametrize(("gap_frames", "closed"), [(11, True), (12, True), (13, False)])
+def test_a_gap_of_12_frames_or_fewer_is_closed_to_2(gap_frames, closed):
+    """Netflix: close gaps "of 12 frames or fewer" to two frames (the issue: "gaps up to
+    12 frames closed to 2"); a 12-frame gap (0.5 s at 24 fps) used to stay open."""
+    first_end = 1.5
+    second = first_end + gap_frames / 24
+    units = [Unit("Hello.", "hello", 0.0, first_end), Unit("World.", "world", second, second + 1)]
+    segs = [Segment("Hello.", 0.0, first_end, 0, 1), Segment("World.", second, second + 1, 1, 2)]
+    cues = build_cues(_align(units, segs))
+    want = second - 2 / 24 if closed else first_end
+    assert cues[0].end == pytest.approx(want)
+
+
 def test_zero_length_unit_gets_a_tick_when_written():
     units = [Unit("a", "a", 1.0, 1.0)]
     [(start, end, _cue)] = timed_cues(Alignment(tuple(units), duration=1.0), 0.001)
