@@ -64,8 +64,12 @@ def align_bucket(aligner: Aligner, requests: Sequence[AlignRequest]) -> list[Any
                 pool.submit(gate.run_party, party, layer, requests[i])
                 for party, i in enumerate(short)
             ]
-            for i, future in zip(short, futures, strict=True):
-                results[i] = future.result()
+            try:
+                for i, future in zip(short, futures, strict=True):
+                    results[i] = future.result()
+            except BaseException:  # interrupted: the items stop at their next window
+                gate.cancel()
+                raise
     else:
         short = []
     rest = [i for i in range(len(requests)) if i not in set(short)]
@@ -98,6 +102,16 @@ class _Gate:
         self._waiting: list[_Call] = []
         self._local = threading.local()
         self.calls = 0  # engine calls made (for logs and tests)
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Make every waiting and later window call raise, so the item threads end soon."""
+        with self._cond:
+            self._cancelled = True
+            for call in self._waiting:
+                call.error, call.done = QalignError("interrupted"), True
+            self._waiting = []
+            self._cond.notify_all()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._engine, name)
@@ -123,6 +137,8 @@ class _Gate:
     def align_windows(self, script: Script, jobs: Sequence[WindowJob]) -> list[list[Placed]]:
         call = _Call(self._local.party, script, list(jobs))
         with self._cond:
+            if self._cancelled:
+                raise QalignError("interrupted")
             self._waiting.append(call)
             self._dispatch_if_all_wait()
             while not call.done:

@@ -89,3 +89,31 @@ def test_a_failing_item_does_not_hold_up_the_others(
     assert [r.status for r in results] == ["done", "failed", "done", "done"]
     assert results[1].stage == "align"
     assert passes[0] == 3
+
+
+def test_cancel_releases_waiting_items_and_refuses_later_windows() -> None:
+    import threading
+
+    from qalign.corpus.batching import _Gate
+    from qalign.errors import QalignError
+
+    gate = _Gate(engine=None, parties=2)  # party 1 never arrives: party 0 waits
+    errors: list[BaseException] = []
+
+    def party_zero() -> None:
+        gate._local.party = 0
+        try:
+            gate.align_windows(None, [])  # type: ignore[arg-type]
+        except QalignError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=party_zero)
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive()  # held at the barrier
+    gate.cancel()
+    thread.join(5)
+    assert not thread.is_alive() and "interrupted" in str(errors[0])
+    gate._local.party = 1
+    with pytest.raises(QalignError, match="interrupted"):
+        gate.align_windows(None, [])  # type: ignore[arg-type]
