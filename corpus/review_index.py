@@ -3,7 +3,8 @@
 Written at the end of a ``qalign batch`` run that writes the ``html`` format. One row per
 aligned item, in the order of ``alignment_report.csv`` (lowest share of aligned words
 first, then lowest mean score), linking the item's page (or one page per speaker), with
-its share of uncertain and unaligned words, mean score and unaligned stretches. Like the
+its share of uncertain and unaligned words, mean score and unaligned stretches; then the
+items that failed (stage and error, as in ``failures.csv``), which have no page. Like the
 pages, it is one file with no script and a policy that forbids loading anything.
 """
 
@@ -51,6 +52,7 @@ def render_index(outdir: str | Path, results: Iterable[ItemResult]) -> str:
     from qalign.corpus.reports import _worst_first
 
     root = Path(outdir)
+    results = list(results)
     rows = sorted(
         (r.report for r in results if r.report and r.status != "failed"), key=_worst_first
     )
@@ -80,6 +82,19 @@ def render_index(outdir: str | Path, results: Iterable[ItemResult]) -> str:
     digest = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
     body = "\n".join(lines) or '<tr><td colspan="9">No aligned items.</td></tr>'
+    failed = sorted((r for r in results if r.status == "failed"), key=lambda r: r.key)
+    failures = ""
+    if failed:
+        cells = "\n".join(
+            f"<tr><td>{html.escape(r.key)}</td><td>{html.escape(r.stage or '')}</td>"
+            f"<td>{html.escape(r.error or '')}</td></tr>"
+            for r in failed
+        )
+        failures = (
+            f"<h2>{len(failed)} failed (no page; listed in failures.csv)</h2>\n<table>\n"
+            f"<thead><tr><th>item</th><th>stage</th><th>error</th></tr></thead>\n"
+            f"<tbody>\n{cells}\n</tbody>\n</table>\n"
+        )
     return f"""<!DOCTYPE html>
 <html>
 <head>
@@ -97,7 +112,7 @@ def render_index(outdir: str | Path, results: Iterable[ItemResult]) -> str:
 {body}
 </tbody>
 </table>
-</body>
+{failures}</body>
 </html>
 """
 

@@ -62,6 +62,10 @@ def test_batch_writes_a_page_per_file_and_an_index_worst_first(
     for links in rows:
         assert all((out / urllib.parse.unquote(h)).is_file() for h in links)
     assert "default-src 'none'" in index and "<script" not in index
+    # The failed items are named too (they have no page), with stage and error.
+    failed = index.split("2 failed", 1)[1]
+    assert "spk2/broken" in failed and "decode-audio" in failed
+    assert "empty" in failed and "read-text" in failed
 
     # A rerun skips every item and still lists them all.
     again = run_corpus(small_corpus, job)
