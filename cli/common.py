@@ -122,7 +122,10 @@ def read_transcript_or_subtitles(path: str, read_text: Callable[[str], str]) -> 
     from qalign.formats.subtitle_transcript import is_subtitle_path, read_subtitle_document
 
     if path != "-" and is_subtitle_path(path):
+        from qalign.transcript import require_letters
+
         document = read_subtitle_document(path)
+        require_letters(document.transcript, path)
         return document, document.transcript
     return None, read_text(path)
 

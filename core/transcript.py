@@ -41,7 +41,8 @@ def read_transcript(path: str | Path) -> str:
     ``-`` reads standard input. At most :data:`MAX_TRANSCRIPT_BYTES`.
 
     Raises:
-        TranscriptError: missing file, too large, not UTF-8/UTF-16, or nothing but whitespace.
+        TranscriptError: missing file, too large, not UTF-8/UTF-16, nothing but whitespace,
+            or no letter or digit at all.
     """
     name = "<stdin>" if str(path) == "-" else str(path)
     limit = MAX_TRANSCRIPT_BYTES
@@ -79,7 +80,19 @@ def read_transcript(path: str | Path) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise TranscriptError(name, "is empty")
+    require_letters(text, name)
     return text
+
+
+def require_letters(text: str, name: str) -> None:
+    """Refuse a transcript with no letter or digit (only punctuation, symbols such as
+    ``♪``): no engine has anything to align in it, and the problem is the transcript's.
+
+    Raises:
+        TranscriptError: naming ``name``.
+    """
+    if not any(ch.isalnum() for ch in text):
+        raise TranscriptError(name, "has no letters or digits to align")
 
 
 def guess_language(text: str) -> str:

@@ -298,7 +298,11 @@ ALIGN = {
     ),
     "transcript-punctuation": lambda d: (
         _align(_hello(d), write(d / "p.txt", "... !!! ???\n")),
-        ["hello.wav", "no words to align"],
+        ["p.txt", "no letters or digits to align"],
+    ),
+    "transcript-music-cues-only": lambda d: (
+        _align(_hello(d), write(d / "m.srt", "1\n00:00:01,000 --> 00:00:02,000\n\u266a\n")),
+        ["m.srt", "no letters or digits to align"],
     ),
     "transcript-bad-srt": lambda d: (
         _align(_hello(d), write(d / "cues.srt", "1\n00:00:01 --> nonsense\nhi\n")),

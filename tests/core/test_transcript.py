@@ -95,3 +95,17 @@ def test_rate_bound(caplog):
     with pytest.raises(TranscriptError, match=r"t.txt: has 5000 words for 5.0 s of audio"):
         check_rate("word " * 5000, 5.0, "t.txt")
     check_rate("word " * 5000, 0.0, "t.txt")  # unknown duration: not judged here
+
+
+@pytest.mark.parametrize("text", ["... !!! ???\n", "\u266a \u266a\n", "-- \u3002\n"])
+def test_a_transcript_without_letters_or_digits_is_refused_by_name(tmp_path, text):
+    """Named as the transcript's problem, before any audio is decoded or model loaded."""
+    from qalign.errors import TranscriptError
+    from qalign.transcript import read_transcript
+
+    path = tmp_path / "p.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TranscriptError, match="p.txt.*no letters or digits to align"):
+        read_transcript(path)
+    path.write_text(text + "x\n", encoding="utf-8")
+    assert read_transcript(path).endswith("x\n")
