@@ -174,3 +174,46 @@ def test_tiny_qwen3_checkpoint_corpus_and_manifest(
     second = formats.load(outputs[1])
     assert second.units[0].start >= 3.0 - 1e-6  # in the source audio's timeline
     assert json.loads(outputs[0].read_text())["source"]["engine"] == "qwen3"
+
+
+@pytest.mark.parametrize("engine", ["sphinx", "qwen3"])
+def test_ctrl_c_exits_130_keeps_what_was_done_and_a_rerun_finishes(
+    engine: str, fixtures_dir: Path, parity_dir: Path, tmp_path: Path
+) -> None:
+    # qwen3 runs a bucket's short items side by side (qalign.corpus.batching): Ctrl-C must
+    # still end the run promptly, with nothing half-written.
+    if engine == "sphinx":
+        _needs_sphinx()
+        extra = ["--bucket-items", "1"]
+    else:
+        pytest.importorskip("torch")
+        extra = ["--model", str(parity_dir / "fa-tiny"), "--bucket-items", "4"]
+    corpus = _corpus(fixtures_dir, tmp_path / "corpus", copies=3)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "qalign.cli", "batch", str(corpus), "-o", str(out)]
+    cmd += ["--engine", engine, "-f", "textgrid", "-f", "json", *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    markers = out / ".qalign" / "done"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if markers.is_dir() and any(markers.rglob("*.json")):
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.fail(f"the run ended before Ctrl-C: {proc.stderr.read().decode()[-500:]}")
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=150)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err.decode()[-1000:]
+    assert "qalign: interrupted" in err.decode()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+    assert (out / "failures.csv").is_file() and (out / "alignment_report.csv").is_file()
+    finished = sum(1 for _ in markers.rglob("*.json"))
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert rerun.returncode == 1, rerun.stderr  # the broken and empty files failed
+    assert f"{finished} skipped, 2 failed" in rerun.stderr
+    _check_outputs(out, corpus)
