@@ -29,14 +29,17 @@ class ValidationError(QalignError, ValueError):
 
 
 class UnknownFormatError(QalignError, ValueError):
-    """No reader or writer for a format name or file extension."""
+    """No reader or writer for a format name or file extension (``path``: the file whose
+    extension it is, named first in the message)."""
 
-    def __init__(self, name: str, known: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str, known: tuple[str, ...] = (), path: str | None = None) -> None:
         hint = f" (known: {', '.join(known)})" if known else ""
-        super().__init__(f"unknown format {name!r}{hint}")
-        self.args = (name, known)
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}unknown format {name!r}{hint}")
+        self.args = (name, known, path)
         self.name = name
         self.known = known
+        self.path = path
 
 
 class _PathError(QalignError):

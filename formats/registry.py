@@ -57,7 +57,7 @@ def format_of(path: str | Path, format: str | None = None) -> Format:
         ext = "".join(suffixes[i:])
         if ext in _EXTENSIONS:
             return _FORMATS[_EXTENSIONS[ext]]()
-    raise UnknownFormatError(p.suffix or p.name, tuple(sorted(_EXTENSIONS)))
+    raise UnknownFormatError(p.suffix or p.name, tuple(sorted(_EXTENSIONS)), str(path))
 
 
 def extensions() -> dict[str, str]:

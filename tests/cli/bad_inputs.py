@@ -85,10 +85,13 @@ def _convert(src: Path, *extra: str, out: str = "out.json") -> list[str]:
 CONVERT = {
     "missing": lambda d: (_convert(d / "nope.ctm"), ["nope.ctm", "No such file"]),
     "folder": lambda d: (["convert", str(d), str(d / "o.json")], [str(d), "directory"]),
-    "unknown-in-ext": lambda d: (_convert(write(d / "a.xyz", "x")), ["unknown format", ".xyz"]),
+    "unknown-in-ext": lambda d: (
+        _convert(write(d / "a.xyz", "x")),
+        ["a.xyz: unknown format", ".xyz"],
+    ),
     "unknown-out-ext": lambda d: (
         _convert(write(d / "a.ctm", CTM), out="o.xyz"),
-        ["unknown format", ".xyz"],
+        ["o.xyz: unknown format", ".xyz"],
     ),
     "unknown-format-id": lambda d: (
         _convert(write(d / "a.ctm", CTM), "--format", "nope"),

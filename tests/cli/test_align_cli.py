@@ -47,7 +47,7 @@ def test_unknown_output_extension_fails_before_work(tmp_path, capsys):
     out = tmp_path / "out.xyz"
     rc, err = _run(["align", str(tmp_path / "nothing.wav"), str(SAMPLE_TXT), "-o", str(out)], capsys)
     assert rc == 2
-    assert "unknown format '.xyz'" in err  # reported before the missing audio is even looked at
+    assert f"{out}: unknown format '.xyz'" in err  # before the missing audio is looked at
     assert not out.exists()
 
 
