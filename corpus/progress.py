@@ -4,11 +4,14 @@ Shown only when the stream is a terminal (a log file gets the final summary only
 The ETA divides the audio still to do by the audio-seconds-per-second rate so far.
 Results come in bursts (a bucket's items finish together): a result that arrives
 within ``interval`` of the last redraw is drawn by a timer thread, so the line
-never stays behind the count, and the ETA keeps moving between bursts.
+never stays behind the count, and the ETA keeps moving between bursts. While the line
+is shown, a message of the ``qalign`` logger (a failed item, say) first clears it and
+the line is drawn again below the message, so messages never run into it.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -51,6 +54,12 @@ class Progress:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
+        self._logger = logging.getLogger("qalign")
+        self._clear_filter = _ClearLine(self)
+        self._redraw_handler = _Redraw(self)
+        if self.enabled:
+            self._logger.addFilter(self._clear_filter)  # runs before every handler
+            self._logger.addHandler(self._redraw_handler)  # after the ones there already
 
     def line(self) -> str:
         """The text of the progress line now."""
@@ -98,8 +107,24 @@ class Progress:
         self.stream.write("\r" + text + " " * pad)
         self.stream.flush()
 
+    def clear_line(self) -> None:
+        """Blank the progress line and put the cursor at its start (before a message)."""
+        with self._lock:
+            if self.enabled and self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+
+    def redraw(self) -> None:
+        """Draw the line again (after a message)."""
+        with self._lock:
+            if self.enabled and self._width and not self._stop.is_set():
+                self._width = 0  # the cursor is at the start of an empty line
+                self._draw(self.line())
+
     def close(self) -> None:
         """Draw the final count and end the line (so the summary starts on a fresh line)."""
+        self._logger.removeFilter(self._clear_filter)
+        self._logger.removeHandler(self._redraw_handler)
         self._stop.set()
         if self._timer is not None:
             self._timer.join()
@@ -108,3 +133,26 @@ class Progress:
                 self._draw(self.line())
                 self.stream.write("\n")
                 self.stream.flush()
+
+
+class _ClearLine(logging.Filter):
+    """A logger filter that blanks the progress line before the message is written."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.progress.clear_line()
+        return True
+
+
+class _Redraw(logging.Handler):
+    """A handler, after the one that writes the message, that draws the progress line again."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.progress.redraw()

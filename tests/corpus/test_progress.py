@@ -50,3 +50,26 @@ def test_a_burst_of_results_is_drawn_soon_after_not_left_behind() -> None:
     assert stream.getvalue().rsplit("\r", 1)[-1].startswith("qalign: 3/5 files")
     progress.close()
     assert stream.getvalue().endswith("\n")
+
+
+def test_a_message_clears_the_line_and_the_line_comes_back_below_it() -> None:
+    import logging
+
+    stream = _Tty()
+    logger = logging.getLogger("qalign")
+    handler = logging.StreamHandler(stream)  # as the CLI's: messages on the same stream
+    handler.setFormatter(logging.Formatter("qalign: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        progress = Progress(4, 40.0, stream, interval=0.0)
+        progress.update(10.0)
+        logger.warning("spk1/a: failed at align: nope")
+        text = stream.getvalue()
+        before, after = text.split("qalign: spk1/a: failed", 1)
+        assert before.endswith("\r") and before.rsplit("\r", 2)[-2].strip() == ""  # blanked
+        assert after.split("\n", 1)[1].lstrip("\r").startswith("qalign: 1/4 files")  # drawn again below
+        progress.close()
+        logger.warning("after close")
+        assert stream.getvalue().endswith("qalign: after close\n")  # no line drawn any more
+    finally:
+        logger.removeHandler(handler)
