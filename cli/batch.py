@@ -154,7 +154,9 @@ def batch(
         bucket_seconds=bucket_seconds,
         bucket_items=bucket_items,
     )
-    summary = run_corpus(corpus, job, get_executor(executor, **executor_options))
+    executor_impl = get_executor(executor, **executor_options)
+    # The progress line shows on a terminal, unless -q (errors and the summary only).
+    summary = run_corpus(corpus, job, executor_impl, show_progress=False if quiet else None)
     click.echo(f"qalign: batch: {summary.line()}", err=True)
     if summary.failed:
         click.echo(f"qalign: failures listed in {os.path.join(outdir, 'failures.csv')}", err=True)

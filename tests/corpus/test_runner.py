@@ -271,3 +271,25 @@ def test_nothing_placed_is_written_reported_first_and_warned(
     assert [r["item"] for r in rows] == ["lost", "fine"]
     assert float(rows[0]["aligned"]) == 0.0
     assert "lost: no part of the transcript could be aligned" in caplog.text
+
+
+def test_progress_on_a_terminal_unless_quiet(
+    small_corpus: Path, tmp_path: Path, even_engine, monkeypatch
+) -> None:
+    import io
+    import sys
+
+    from qalign.cli.main import main
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = {}
+    for flags in ([], ["-q"]):
+        tty = Tty()
+        monkeypatch.setattr(sys, "stderr", tty)
+        main(["batch", str(small_corpus), "-o", str(tmp_path / f"out{len(flags)}"), *flags])
+        shown[tuple(flags)] = tty.getvalue()
+    assert "6/6 files" in shown[()]
+    assert "files," not in shown[("-q",)] and "qalign: batch: 4 done" in shown[("-q",)]
