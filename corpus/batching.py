@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("qalign")
 
 SAMPLE_RATE = 16000
+#: Most requests aligned side by side (each one a thread until its last window).
+SIDE_BY_SIDE = 16
 
 
 def align_bucket(aligner: Aligner, requests: Sequence[AlignRequest]) -> list[Any]:
@@ -56,27 +58,41 @@ def align_bucket(aligner: Aligner, requests: Sequence[AlignRequest]) -> list[Any
         if isinstance(r.audio, np.ndarray) and r.audio.size / SAMPLE_RATE <= one_window
     ]
     results: list[Any] = [None] * len(requests)
-    if len(short) > 1:
-        gate = _Gate(engine, len(short))
-        layer = LongFormAligner(gate, progress=aligner.progress, vad=aligner.vad)  # type: ignore[arg-type]
-        with ThreadPoolExecutor(len(short), thread_name_prefix="qalign-item") as pool:
-            futures = [
-                pool.submit(gate.run_party, party, layer, requests[i])
-                for party, i in enumerate(short)
-            ]
-            try:
-                for i, future in zip(short, futures, strict=True):
-                    results[i] = future.result()
-            except BaseException:  # interrupted: the items stop at their next window
-                gate.cancel()
-                raise
-    else:
-        short = []
-    rest = [i for i in range(len(requests)) if i not in set(short)]
+    together: set[int] = set()
+    # An utterance TextGrid may make one bucket thousands of requests: at most
+    # SIDE_BY_SIDE run at once (threads, speech maps and window features in memory).
+    for k in range(0, len(short), SIDE_BY_SIDE):
+        group = short[k : k + SIDE_BY_SIDE]
+        if len(group) < 2:
+            continue
+        _side_by_side(aligner, engine, [requests[i] for i in group], group, results)
+        together.update(group)
+    rest = [i for i in range(len(requests)) if i not in together]
     if rest:
         for i, outcome in zip(rest, aligner.align_batch([requests[i] for i in rest]), strict=True):
             results[i] = outcome
     return results
+
+
+def _side_by_side(
+    aligner: Any, engine: Any, requests: list[AlignRequest], where: list[int], results: list
+) -> None:
+    """Align ``requests`` in threads through one gate; outcome ``k`` goes to ``results[where[k]]``."""
+    from qalign.aligner.longform import LongFormAligner
+
+    gate = _Gate(engine, len(requests))
+    layer = LongFormAligner(gate, progress=aligner.progress, vad=aligner.vad)  # type: ignore[arg-type]
+    with ThreadPoolExecutor(len(requests), thread_name_prefix="qalign-item") as pool:
+        futures = [
+            pool.submit(gate.run_party, party, layer, request)
+            for party, request in enumerate(requests)
+        ]
+        try:
+            for i, future in zip(where, futures, strict=True):
+                results[i] = future.result()
+        except BaseException:  # interrupted: the items stop at their next window
+            gate.cancel()
+            raise
 
 
 @dataclasses.dataclass

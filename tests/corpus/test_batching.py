@@ -117,3 +117,19 @@ def test_cancel_releases_waiting_items_and_refuses_later_windows() -> None:
     gate._local.party = 1
     with pytest.raises(QalignError, match="interrupted"):
         gate.align_windows(None, [])  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_at_most_side_by_side_requests_at_once(
+    tiny_job: CorpusJob, parity_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qalign.corpus import batching
+
+    worker = tiny_job.make_worker()
+    passes = _record_passes(worker, monkeypatch)
+    requests = [r for p in worker.prepare(_items(parity_dir)) for r in p.requests]
+    monkeypatch.setattr(batching, "SIDE_BY_SIDE", 2)
+    together = batching.align_bucket(worker.aligner, requests)
+    assert passes[0] == 2  # the first two items' first windows
+    passes.clear()
+    assert together == worker.aligner.align_batch(requests)
