@@ -59,6 +59,9 @@ class SplitSource:
     alignment: str
     key: str
     speaker: str | None = None
+    #: A TextGrid of several speakers: this speaker's word tier (its utterance tier,
+    #: named ``speaker``, gives the segments).
+    tier: str | None = None
 
 
 def encode(samples: np.ndarray, audio_format: str) -> bytes:
@@ -121,7 +124,10 @@ def split_one(source: SplitSource, outdir: Path, options: SplitOptions) -> tuple
     from qalign import formats
     from qalign.audio import load_audio
 
-    alignment = formats.load(source.alignment)
+    if source.tier:
+        alignment = _speaker_alignment(source)
+    else:
+        alignment = formats.load(source.alignment)
     plan = plan_clips(
         alignment,
         options.mode,
@@ -181,10 +187,47 @@ def batch_sources(batch_outdir: Path) -> Iterator[SplitSource]:
             yield SplitSource(audio, str(path), f"{key}.{speaker}", speaker)
         if not per_speaker:
             grid = base.parent / f"{base.name}.TextGrid"
-            if grid.is_file():
-                yield SplitSource(audio, str(grid), key, speaker)
-            else:
+            speakers = _grid_speakers(grid) if grid.is_file() else []
+            for name in speakers:  # one source per speaker, as the JSON outputs are
+                yield SplitSource(audio, str(grid), f"{key}.{name}", name, f"{name} - words")
+            if not grid.is_file():
                 logger.warning("%s: no JSON or TextGrid output to split", key)
+            elif not speakers:
+                yield SplitSource(audio, str(grid), key, speaker)
+
+
+def _grid_speakers(grid: Path) -> list[str]:
+    """Speakers of a ``qalign batch`` TextGrid of utterances: each has an utterance tier
+    ``NAME`` and a word tier ``NAME - words``; none for a plain output."""
+    import re
+
+    from qalign.formats.base import decode_text
+
+    text = decode_text(grid.read_bytes())
+    names = re.findall(r'^\s*name\s*=\s*"(.*)"\s*$', text, flags=re.M)
+    return [n for n in names if f"{n} - words" in names]
+
+
+def _speaker_alignment(source: SplitSource):
+    """One speaker's words from a multi-speaker TextGrid, its utterances as segments."""
+    import dataclasses
+
+    from qalign import formats
+    from qalign.alignment import Segment
+    from qalign.corpus.utterances import read_utterances
+
+    alignment = formats.load(source.alignment, tier=source.tier)
+    utterances, _ = read_utterances(source.alignment)
+    units = alignment.units
+    segments, i = [], 0
+    for utt in sorted(
+        (u for u in utterances if u.speaker == source.speaker), key=lambda u: u.start
+    ):
+        first = i
+        while i < len(units) and units[i].start < utt.end:
+            i += 1
+        segments.append(Segment(utt.text, utt.start, utt.end, first, i))
+    return dataclasses.replace(alignment, segments=tuple(segments))
 
 
 def write_manifest(path: Path, rows: list[dict]) -> None:

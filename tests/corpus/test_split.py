@@ -121,6 +121,25 @@ def test_batch_output_folder_packed(small_corpus: Path, tmp_path: Path, even_eng
         assert _seconds(r["audio_filepath"]) == pytest.approx(r["duration"], abs=1e-4)
 
 
+def test_batch_textgrid_only_is_cut_per_speaker(
+    small_corpus: Path, tmp_path: Path, even_engine
+) -> None:
+    # Without JSON outputs the two-speaker TextGrid is the only alignment of the meeting:
+    # each speaker's words are cut within that speaker's utterances, never across the
+    # other speaker's (whose words the first speaker's tier does not hold).
+    batch = tmp_path / "batch"
+    run_corpus(small_corpus, CorpusJob(outdir=str(batch), formats=("textgrid",)))
+    out = tmp_path / "clips"
+    assert main(["split", str(batch), "-o", str(out)]) == 0
+    rows = _manifest(out)
+    meeting = {r["speaker"]: r for r in rows if "meeting" in r["audio_filepath"]}
+    assert set(meeting) == {"anna", "ben"}
+    assert meeting["anna"]["text"] == "hello there my friend"
+    assert meeting["ben"]["text"] == "good morning"
+    assert meeting["ben"]["source_offset"] >= 2.0 - 1e-6
+    assert meeting["anna"]["source_offset"] + meeting["anna"]["duration"] <= 2.5 + 1e-6
+
+
 @pytest.mark.slow
 def test_lhotse_reads_the_clips_and_word_alignments(one, tmp_path: Path) -> None:
     lhotse = pytest.importorskip(
