@@ -30,12 +30,14 @@ def summary_line(alignment: Alignment, noun: str = "words") -> str:
     if not problems:
         return line
     with_units = [st for st in problems if st.unit_end > st.unit_start]
-    line += f"; {unaligned:,} unaligned in {len(with_units)} stretch" + (
-        "es" if len(with_units) != 1 else ""
-    )
     others = len(problems) - len(with_units)
-    if others:
-        line += f" and {others} of audio with no text"
+    if with_units:
+        plural = "es" if len(with_units) != 1 else ""
+        line += f"; {unaligned:,} unaligned in {len(with_units)} stretch{plural}"
+        if others:
+            line += f" and {others} of audio with no text"
+    else:
+        line += f"; {others} stretch{'es' if others != 1 else ''} of audio with no text"
     listed = [f"{clock(st.start)}-{clock(st.end)} ({st.reason})" for st in problems[:MAX_LISTED]]
     line += ": " + ", ".join(listed)
     if len(problems) > MAX_LISTED:
