@@ -83,11 +83,14 @@ def _side_by_side(
     gate = _Gate(engine, len(requests))
     layer = LongFormAligner(gate, progress=aligner.progress, vad=aligner.vad)  # type: ignore[arg-type]
     with ThreadPoolExecutor(len(requests), thread_name_prefix="qalign-item") as pool:
-        futures = [
-            pool.submit(gate.run_party, party, layer, request)
-            for party, request in enumerate(requests)
-        ]
         try:
+            # Submitting is inside the try: once the interpreter is shutting down (an
+            # interrupt in the main thread) a submit raises, and the parties already
+            # started would otherwise wait at the gate for ones that never start.
+            futures = [
+                pool.submit(gate.run_party, party, layer, request)
+                for party, request in enumerate(requests)
+            ]
             for i, future in zip(where, futures, strict=True):
                 results[i] = future.result()
         except BaseException:  # interrupted: the items stop at their next window
