@@ -193,7 +193,15 @@ def test_ctrl_c_exits_130_keeps_what_was_done_and_a_rerun_finishes(
     cmd = [sys.executable, "-m", "qalign.cli", "batch", str(corpus), "-o", str(out)]
     cmd += ["--engine", engine, "-f", "textgrid", "-f", "json", *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # SIGINT back to its default in the child: a test run started in the background of a
+    # shell inherits SIGINT ignored, and Python then installs no Ctrl-C handler.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     markers = out / ".qalign" / "done"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
