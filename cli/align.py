@@ -10,6 +10,7 @@ import click
 from qalign.cli.common import (
     apply_cue_structure,
     configure_logging,
+    engine_options,
     model_options,
     output_options,
     plan_outputs,
@@ -27,23 +28,7 @@ from qalign.cli.progress import progress_bar
 @click.option(
     "--language", "-l", help="Language name or ISO code (default: guessed from the script)."
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "qwen3", "sphinx"]),
-    default="auto",
-    show_default=True,
-    help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
-)
-@click.option(
-    "--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder."
-)
-@click.option(
-    "--granularity",
-    type=click.Choice(["word", "char"]),
-    default="word",
-    show_default=True,
-    help="Units: words (CJK: characters), or every character.",
-)
+@engine_options
 @click.option(
     "--phones",
     type=click.Choice(["none", "sphinx"]),

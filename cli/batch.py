@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from qalign.cli.common import configure_logging, model_options, subtitle_options
+from qalign.cli.common import configure_logging, engine_options, model_options, subtitle_options
 
 
 @click.command()
@@ -28,24 +28,8 @@ from qalign.cli.common import configure_logging, model_options, subtitle_options
 @click.option(
     "--language", "-l", help="Language of items that do not name one (default: guessed per item)."
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "qwen3", "sphinx"]),
-    default="auto",
-    show_default=True,
-    help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx (English).",
-)
-@click.option(
-    "--model", "-m", envvar="QALIGN_ALIGNER_MODEL", help="Qwen3 aligner hub id or local folder."
-)
+@engine_options
 @model_options
-@click.option(
-    "--granularity",
-    type=click.Choice(["word", "char"]),
-    default="word",
-    show_default=True,
-    help="Units: words (CJK: characters), or every character.",
-)
 @subtitle_options
 @click.option("--overwrite", is_flag=True, help="Redo items that an earlier run finished.")
 @click.option(

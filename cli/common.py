@@ -149,6 +149,36 @@ def apply_cue_structure(
     return result, plan
 
 
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--engine``, ``--model`` and ``--granularity`` (the aligner's choice and units)."""
+    decorators = [
+        click.option(
+            "--engine",
+            type=click.Choice(["auto", "qwen3", "sphinx"]),
+            default="auto",
+            show_default=True,
+            help="auto: Qwen3 when its weights are on disk or reachable, else offline sphinx "
+            "(English).",
+        ),
+        click.option(
+            "--model",
+            "-m",
+            envvar="QALIGN_ALIGNER_MODEL",
+            help="Qwen3 aligner hub id or local folder.",
+        ),
+        click.option(
+            "--granularity",
+            type=click.Choice(["word", "char"]),
+            default="word",
+            show_default=True,
+            help="Units: words (CJK: characters), or every character.",
+        ),
+    ]
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
 def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--device``, ``--dtype`` and the aligner's ``--decoder``."""
     decorators = [
