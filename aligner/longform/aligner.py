@@ -321,7 +321,10 @@ class _Run:
 
         The search steps through the text in strides, so the agreement it finds may
         start a few units after where speech resumes; those units are aligned in the
-        audio just before the anchor and kept when they run up to it.
+        audio just before the anchor and kept when they run up to it. Earlier runs the
+        probe trusts (:func:`~qalign.aligner.longform.anchors.keep`) are kept too: they
+        lie between ``t`` and the anchor, in order, so a short clip whose only window
+        disagreed in one unit keeps the words spoken before that unit.
         """
         lo = max(u, anchor.index - 2 * step)
         span = sum(self.script.weights[lo : anchor.index]) * 0.1 + 2.0
@@ -331,8 +334,9 @@ class _Run:
         job = WindowJob(self.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
         (got,) = self._place([(a0, job)], probe=True)
         run = _tail_run(got, anchor.index)
-        for k in run:
-            self.kept[k.index] = k
+        for k in got:
+            if k.end <= anchor.start:
+                self.kept[k.index] = k
         return run[0].index if run else anchor.index
 
     def _recover(self, t: float, u: int) -> tuple[float, int] | None:
@@ -382,8 +386,11 @@ class _Run:
                         resumed = self._back_fill(t, u, anchor, step)
                         if resumed > u:
                             self.skipped_text.append((u, resumed))
-                    if anchor.start - t > 2.0:
-                        self.skipped_audio.append((t, anchor.start))
+                    # The audio skipped ends where the first unit kept before the anchor starts.
+                    before = [k.start for i, k in self.kept.items() if u <= i < anchor.index]
+                    resume = min([anchor.start, *before])
+                    if resume - t > 2.0:
+                        self.skipped_audio.append((t, resume))
                     # The agreeing run is kept (less its last units, redone by the next
                     # window), so the windows go on after it: always forward.
                     run = best[:-BACK_OFF] if len(best) > BACK_OFF + 1 else best
