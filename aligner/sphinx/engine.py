@@ -33,8 +33,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from qalign.aligner.confidence import UNCERTAIN_BELOW
-from qalign.aligner.longform.aligner import LongFormAligner, Progress
+from qalign.aligner.longform.aligner import LongFormAligner
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
+from qalign.aligner.longform.walk import Progress
 from qalign.aligner.sphinx.decoder import (
     FRAME_SECONDS,
     DecodeFailed,

@@ -1,0 +1,306 @@
+"""The window-by-window walk of one item (step 2 and 3 of :mod:`qalign.aligner.longform.aligner`).
+
+:class:`WindowRun` offers each window a run of text, keeps the anchors the engine
+placed, and when a window disagrees searches forward in text and audio for where
+they agree again; what it kept and skipped goes to :func:`~qalign.aligner.longform.stitch.stitch`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+from qalign.aligner.longform.anchors import BACK_OFF, agreement, keep, trim_tail
+from qalign.aligner.longform.engine import Script, WindowEngine, WindowJob
+from qalign.aligner.longform.speech import SpeechMap
+from qalign.aligner.longform.stitch import SHORT_GAP, Kept
+from qalign.audio import SAMPLE_RATE, AudioReader
+
+logger = logging.getLogger("qalign")
+
+#: Audio with less speech than this (seconds) is skipped, not aligned.
+MIN_SPEECH = 1.0
+#: Probe length for the recovery search, seconds of audio.
+PROBE_SECONDS = 12.0
+#: How far the recovery search looks ahead: seconds of audio, and units of text.
+SEARCH_AUDIO_SECONDS = 180.0
+SEARCH_TEXT_UNITS = 800
+
+#: Called with (seconds of audio done, seconds in all).
+Progress = Callable[[float, float], None]
+
+
+class WindowRun:
+    """The state of one item's window loop."""
+
+    def __init__(
+        self,
+        engine: WindowEngine,
+        script: Script,
+        speech: SpeechMap,
+        reader: AudioReader,
+        progress: Progress | None,
+    ) -> None:
+        self.engine, self.script, self.speech, self.reader = engine, script, speech, reader
+        self.progress = progress
+        self.n = len(script.units)
+        self.kept: dict[int, Kept] = {}
+        self.tentative: dict[int, Kept] = {}  # placed by a window but not kept (latest)
+        self.skipped_text: list[tuple[int, int]] = []
+        self.skipped_audio: list[tuple[float, float]] = []
+        total_speech = max(1.0, speech.speech_seconds(0.0, speech.duration))
+        # Units per second of speech: starts from the whole file's average (only to size
+        # the text a window is offered), then follows what the windows found.
+        self.rate = min(8.0, max(1.0, self.n / total_speech))
+        self._seen_units = 0
+        self._seen_speech = 0.0
+
+    def _span(self, seconds_of_speech: float) -> int:
+        return int(math.ceil(1.5 * self.rate * seconds_of_speech)) + 12
+
+    def _place(self, jobs: list[tuple[float, WindowJob]], probe: bool = False) -> list[list[Kept]]:
+        """Align jobs (each with its start time) and return each one's kept units in global time."""
+        placed = self.engine.align_windows(self.script, [job for _, job in jobs])
+        out = []
+        for (t0, job), got in zip(jobs, placed):
+            length = job.samples.size / SAMPLE_RATE
+            if not probe:  # a window: remember every placement
+                for p in got:
+                    self.tentative[p.index] = Kept(p.index, t0 + p.start, t0 + p.end, p.score)
+            out.append(
+                [
+                    Kept(
+                        p.index,
+                        t0 + p.start,
+                        t0 + p.end,
+                        p.score,
+                        tuple((lab, t0 + a, t0 + b) for lab, a, b in p.phones),
+                    )
+                    for p in keep(got, length, self.engine)
+                ]
+            )
+        return out
+
+    def go(self) -> None:
+        engine, speech = self.engine, self.speech
+        duration = speech.duration
+        t, u = 0.0, 0
+        while u < self.n and t < duration - 0.3:
+            onset = speech.next_speech(t)
+            if onset is None:
+                break
+            if onset - t > 2.0:  # a long pause: start just before the speech
+                t = max(t, onset - 0.3)
+            last = duration - t <= min(1.5 * engine.window_seconds, engine.max_window_seconds)
+            end = (
+                duration
+                if last
+                else speech.cut(
+                    t + 0.75 * engine.window_seconds,
+                    min(t + 1.25 * engine.window_seconds, t + engine.max_window_seconds),
+                )
+            )
+            heard = speech.speech_seconds(t, end)
+            if heard < MIN_SPEECH and not last:
+                t = end
+                continue
+            span = self._span(heard) * (3 if last else 1)
+            stop = self.n if last and t == 0.0 else min(self.n, u + span)
+            job = WindowJob(self.reader.read(t, end), u, stop, open_end=True, start=t)
+            (got,) = self._place([(t, job)])
+            length = end - t
+            expected = self.rate * heard
+            ok = len(got) >= engine.min_agreement * expected or (
+                last and len(got) >= 0.5 * (stop - u)
+            )
+            guard = min(5.0, length / 4)
+            # A window cut inside a pause has nothing half-heard to redo: keep it whole
+            # (redoing it after a long pause would offer its last words to audio that
+            # starts after the pause).
+            if got and not last and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3:
+                got = trim_tail([_as_placed(k, t) for k in got], length, guard)
+                got = [_as_kept(p, t) for p in got]
+            logger.debug(
+                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s",
+                t,
+                end,
+                u,
+                stop,
+                len(got),
+                expected,
+                "" if ok else ", searching",
+            )
+            if got and ok:
+                for k in got:
+                    self.kept[k.index] = k
+                self._fill_gaps(t, u, got)
+                self._learn(got, heard if last else speech.speech_seconds(t, got[-1].end))
+                if (
+                    last
+                    and got[-1].index + 1 >= stop
+                    or last
+                    and stop == self.n
+                    and not self._behind(got, end)
+                ):
+                    t, u = duration, got[-1].index + 1
+                    break
+                t_next, u = got[-1].end, got[-1].index + 1
+                t = max(t_next, t + 0.5)
+            else:
+                found = self._recover(t, u)
+                if found is None:
+                    # Nothing agrees within reach: leave this stretch of audio and search
+                    # again further on, with the same text.
+                    onset = speech.next_speech(t) or duration
+                    skip_to = min(duration, onset + SEARCH_AUDIO_SECONDS)
+                    self.skipped_audio.append((t, skip_to))
+                    t = skip_to
+                else:
+                    t, u = found if found[0] > t or found[1] > u else (end, u)
+            self._report(t)
+        self._report(duration)
+
+    def _behind(self, got: list[Kept], end: float) -> bool:
+        """Whether speech is left after the last kept unit of a final window."""
+        return self.speech.speech_seconds(got[-1].end, end) > 3.0
+
+    def _learn(self, got: list[Kept], heard: float) -> None:
+        self._seen_units += len(got)
+        self._seen_speech += max(0.5, heard)
+        if self._seen_speech >= 20.0:
+            self.rate = min(8.0, max(1.0, self._seen_units / self._seen_speech))
+
+    def _report(self, t: float) -> None:
+        if self.progress is not None:
+            self.progress(min(t, self.speech.duration), self.speech.duration)
+
+    # -- recovery --------------------------------------------------------------
+
+    def _fill_gaps(self, t: float, u: int, got: list[Kept]) -> None:
+        """Back-fill before each kept unit that follows units the window did not keep.
+
+        When a window's text holds units nobody speaks, the engine still places
+        them in order and so crowds out the spoken units right after them.
+        """
+        step = max(4, int(self.rate * PROBE_SECONDS / 3))
+        prev_end, prev_index = t, u - 1
+        for k in got:
+            if k.index - prev_index - 1 > SHORT_GAP:
+                self._back_fill(prev_end, prev_index + 1, k, step)
+            prev_end, prev_index = k.end, k.index
+
+    def _back_fill(self, t: float, u: int, anchor: Kept, step: int) -> int:
+        """Place the units just before a recovery anchor, spoken just before it; the first placed.
+
+        The search steps through the text in strides, so the agreement it finds may
+        start a few units after where speech resumes; those units are aligned in the
+        audio just before the anchor and kept when they run up to it. Earlier runs the
+        probe trusts (:func:`~qalign.aligner.longform.anchors.keep`) are kept too: they
+        lie between ``t`` and the anchor, in order, so a short clip whose only window
+        disagreed in one unit keeps the words spoken before that unit.
+        """
+        lo = max(u, anchor.index - 2 * step)
+        span = sum(self.script.weights[lo : anchor.index]) * 0.1 + 2.0
+        a0 = max(t, anchor.start - span)
+        if anchor.start - a0 < 0.3:
+            return anchor.index
+        job = WindowJob(self.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
+        (got,) = self._place([(a0, job)], probe=True)
+        run = _tail_run(got, anchor.index)
+        for k in got:
+            if k.end <= anchor.start:
+                self.kept[k.index] = k
+        return run[0].index if run else anchor.index
+
+    def _recover(self, t: float, u: int) -> tuple[float, int] | None:
+        """Search forward in text and audio for where they agree again; ``None`` when nowhere."""
+        speech, duration = self.speech, self.speech.duration
+        onset = speech.next_speech(t)
+        if onset is None:
+            return None
+        m = self._span(PROBE_SECONDS)
+        step = max(4, int(self.rate * PROBE_SECONDS / 3))
+        candidates: list[
+            tuple[float, float, int]
+        ] = []  # (cost in seconds, audio start, first unit)
+        for d in range(0, min(self.n - u, SEARCH_TEXT_UNITS), step):
+            candidates.append((d / self.rate, onset, u + d))
+        a = onset
+        while True:
+            nxt = speech.next_speech(a + 3.0)
+            if nxt is None or nxt - onset > SEARCH_AUDIO_SECONDS:
+                break
+            a = nxt
+            candidates.append((a - onset, a, u))
+        candidates.sort(key=lambda c: c[0])
+        batch = 8
+        for k in range(0, len(candidates), batch):
+            group = candidates[k : k + batch]
+            jobs = []
+            for _, a0, first in group:
+                end = min(duration, a0 + PROBE_SECONDS)
+                job = WindowJob(self.reader.read(a0, end), first, min(self.n, first + m), start=a0)
+                jobs.append((a0, job))
+            results = self._place(jobs, probe=True)
+            for (_cost, a0, first), got in zip(group, results):
+                expected = self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS))
+                share, best = agreement([_as_placed(x, 0.0) for x in got], expected)
+                if share >= 0.5:
+                    anchor = best[0]
+                    logger.debug(
+                        "recovered at %.2f s, unit %d (probe %.2f s, unit %d, agreement %.2f)",
+                        anchor.start,
+                        anchor.index,
+                        a0,
+                        first,
+                        share,
+                    )
+                    if anchor.index > u:
+                        resumed = self._back_fill(t, u, anchor, step)
+                        if resumed > u:
+                            self.skipped_text.append((u, resumed))
+                    # The audio skipped ends where the first unit kept before the anchor starts.
+                    before = [k.start for i, k in self.kept.items() if u <= i < anchor.index]
+                    resume = min([anchor.start, *before])
+                    if resume - t > 2.0:
+                        self.skipped_audio.append((t, resume))
+                    # The agreeing run is kept (less its last units, redone by the next
+                    # window), so the windows go on after it: always forward.
+                    run = best[:-BACK_OFF] if len(best) > BACK_OFF + 1 else best
+                    for k in run:
+                        self.kept[k.index] = k
+                    return run[-1].end, run[-1].index + 1
+        return None
+
+
+def _tail_run(kept: list[Kept], stop: int) -> list[Kept]:
+    """The kept units forming a run of consecutive indexes that ends at ``stop - 1``."""
+    out: list[Kept] = []
+    for k in reversed(kept):
+        if k.index != (out[-1].index - 1 if out else stop - 1):
+            break
+        out.append(k)
+    return out[::-1]
+
+
+def _as_placed(k: Kept, t0: float):
+    from qalign.aligner.longform.engine import Placed
+
+    return Placed(
+        k.index,
+        k.start - t0,
+        k.end - t0,
+        k.score,
+        tuple((a, b - t0, c - t0) for a, b, c in k.phones),
+    )
+
+
+def _as_kept(p, t0: float) -> Kept:
+    return Kept(
+        p.index,
+        p.start + t0,
+        p.end + t0,
+        p.score,
+        tuple((a, b + t0, c + t0) for a, b, c in p.phones),
+    )
