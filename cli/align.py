@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from qalign.cli.common import (
+    FiniteRange,
     apply_cue_structure,
     configure_logging,
     engine_options,
@@ -43,7 +44,7 @@ from qalign.cli.progress import progress_bar
 )
 @click.option(
     "--hints",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0),
     is_flag=False,
     flag_value=10.0,
     help="Subtitle transcript: its times are loose hints; a cue re-timed further than this "

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from qalign.cli.common import configure_logging, engine_options, model_options, subtitle_options
+from qalign.cli.common import (
+    FiniteRange,
+    configure_logging,
+    engine_options,
+    model_options,
+    subtitle_options,
+)
 
 
 @click.command()
@@ -49,17 +55,17 @@ from qalign.cli.common import configure_logging, engine_options, model_options, 
 )
 @click.option(
     "--cpus-per-worker",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteRange(min=0, min_open=True),
     help="--executor ray: CPUs each worker reserves (its threads)  [default: 1]",
 )
 @click.option(
     "--gpus-per-worker",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0),
     help="--executor ray: GPUs each worker reserves; 0.5 puts two on one GPU  [default: 0]",
 )
 @click.option(
     "--bucket-seconds",
-    type=click.FloatRange(min=1),
+    type=FiniteRange(min=1),
     default=600.0,
     show_default=True,
     help="Most seconds of audio aligned together in one bucket.",

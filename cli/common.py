@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -55,7 +56,21 @@ def cue_options(**given: Any) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v is not None and v is not False}
 
 
-_POSITIVE = click.FloatRange(min=0, min_open=True)
+class FiniteRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan`` and ``inf``.
+
+    Python's ``float()`` reads both, and ``nan`` passes every range check; every
+    number option of the command line goes through this type instead.
+    """
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+_POSITIVE = FiniteRange(min=0, min_open=True)
 #: (option, click type, help) for every subtitle option; :func:`subtitle_options` adds them
 #: all and hands the command one ``cues`` dict instead. A type ``None`` is a flag.
 _SUBTITLE_OPTIONS: tuple[tuple[str, Any, str], ...] = (
@@ -66,7 +81,7 @@ _SUBTITLE_OPTIONS: tuple[tuple[str, Any, str], ...] = (
     ("--max-chars", click.IntRange(min=1), "Subtitles: columns per line (default 42)."),
     ("--max-lines", click.IntRange(min=1), "Subtitles: lines per cue (default 2)."),
     ("--max-cps", _POSITIVE, "Subtitles: reading speed, characters per second (default 17)."),
-    ("--min-duration", click.FloatRange(min=0),
+    ("--min-duration", FiniteRange(min=0),
      "Subtitles: shortest time on screen in seconds (default 5/6)."),
     ("--max-duration", _POSITIVE, "Subtitles: longest cue in seconds (default 7)."),
     ("--min-gap-frames", click.IntRange(min=0), "Subtitles: frames between cues (default 2)."),

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from qalign.cli.common import FiniteRange
+
 
 @click.command()
 @click.argument("source", type=click.Path(exists=True, path_type=str))
@@ -30,19 +32,19 @@ import click
 )
 @click.option(
     "--min-duration",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0),
     default=None,
     help="Shortest clip in seconds (default: 1 with --by duration, else 0).",
 )
 @click.option(
     "--max-duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteRange(min=0, min_open=True),
     default=None,
     help="Longest clip in seconds (default: 20 with --by duration, else no limit).",
 )
 @click.option(
     "--pad",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(min=0),
     default=0.0,
     show_default=True,
     help="Seconds of audio added at both ends (never into a neighbouring word).",

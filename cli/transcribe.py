@@ -37,6 +37,7 @@ from typing import Any
 import click
 
 from qalign.cli.common import (
+    FiniteRange,
     check_output_path,
     configure_logging,
     model_options,
@@ -234,7 +235,7 @@ def _write(
 )
 @click.option(
     "--chunk-seconds",
-    type=click.FloatRange(1.0, 300.0),
+    type=FiniteRange(1.0, 300.0),
     default=180.0,
     show_default=True,
     help="Longer audio is cut at quiet points into chunks of at most this length.",
