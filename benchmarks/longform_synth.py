@@ -29,10 +29,8 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synth  # noqa: E402
+from peak_rss import run_measured  # noqa: E402
 
 SR = 16000
 PAUSE = 0.6
@@ -244,7 +243,11 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 def run_cli(wav: Path, txt: Path, out: Path, engine: str, extra: list[str] | None = None) -> dict:
-    """Run ``qalign align`` in a child process: exit code, stderr, seconds, peak RSS (MB)."""
+    """Run ``qalign align`` in a child process: exit code, stderr, seconds, peak RSS (MB).
+
+    The peak is the child's own (:mod:`peak_rss`): this process holds the whole
+    recording while building it, and a plain ``wait4`` would report that as the child's.
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -260,18 +263,7 @@ def run_cli(wav: Path, txt: Path, out: Path, engine: str, extra: list[str] | Non
         str(out),
         *(extra or []),
     ]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {
-        "rc": proc.returncode,
-        "stderr": err,
-        "seconds": time.perf_counter() - t0,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-    }
+    return run_measured(cmd)
 
 
 def score(rec: Recording, result) -> dict:  # type: ignore[no-untyped-def]
@@ -295,16 +287,53 @@ def score(rec: Recording, result) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def run_case(minutes: float, defect: str | None, engine: str, workdir: Path, seed: int = 0) -> dict:
+def cached(
+    minutes: float, defect: str | None, workdir: Path, seed: int = 0
+) -> tuple[Recording, Path, Path]:
+    """The recording with its WAV and transcript in ``workdir``, built once and reused after.
+
+    Its samples are not kept in memory (``rec.samples`` is empty): the aligner reads the WAV.
+    """
+    name = f"{defect or 'clean'}_{minutes:g}_{seed}"
+    wav, txt, meta = (workdir / f"{name}.{ext}" for ext in ("wav", "txt", "truth.json"))
+    if not (wav.exists() and txt.exists() and meta.exists()):
+        rec = build(minutes, defect, seed)
+        write_wav(wav, rec.samples)
+        txt.write_text(rec.transcript, encoding="utf-8")
+        facts = {
+            "truth": {str(k): v for k, v in rec.truth.items()},
+            "unspoken": sorted(rec.unspoken),
+            "defect_words": sorted(rec.defect_words),
+            "defect_span": rec.defect_span,
+        }
+        meta.write_text(json.dumps(facts), encoding="utf-8")
+    facts = json.loads(meta.read_text(encoding="utf-8"))
+    rec = Recording(
+        np.zeros(0, np.float32),
+        txt.read_text(encoding="utf-8"),
+        {int(k): v for k, v in facts["truth"].items()},
+        set(facts["unspoken"]),
+        set(facts["defect_words"]),
+        tuple(facts["defect_span"]) if facts["defect_span"] else None,
+    )
+    return rec, wav, txt
+
+
+def run_case(
+    minutes: float,
+    defect: str | None,
+    engine: str,
+    workdir: Path,
+    seed: int = 0,
+    *,
+    keep: bool = False,
+    extra: list[str] | None = None,
+) -> dict:
     from qalign import formats
 
-    rec = build(minutes, defect, seed)
-    name = f"{defect or 'clean'}_{minutes:g}"
-    wav, txt, out = workdir / f"{name}.wav", workdir / f"{name}.txt", workdir / f"{name}.json"
-    write_wav(wav, rec.samples)
-    txt.write_text(rec.transcript, encoding="utf-8")
-    del rec.samples
-    run = run_cli(wav, txt, out, engine)
+    rec, wav, txt = cached(minutes, defect, workdir, seed)
+    out = workdir / f"{wav.stem}.{engine}.json"
+    run = run_cli(wav, txt, out, engine, extra)
     row = {
         "case": defect or "clean",
         "minutes": round(len(rec.truth) and minutes, 1),
@@ -314,7 +343,10 @@ def run_case(minutes: float, defect: str | None, engine: str, workdir: Path, see
     row["summary"] = next((line for line in run["stderr"].splitlines() if "aligned " in line), "")
     if out.exists():
         row.update(score(rec, formats.load(out)))
-    wav.unlink()
+        out.unlink()
+    if not keep:
+        for path in (wav, txt, wav.with_suffix(".truth.json")):
+            path.unlink()
     return row
 
 
@@ -324,13 +356,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="sphinx")
     ap.add_argument("--defects", nargs="*", default=[], help="defect names, or 'all'")
     ap.add_argument("--json", type=Path)
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        help="keep the built recordings in this folder and reuse them (two hours take minutes to build)",
+    )
     args = ap.parse_args(argv)
     defects = list(DEFECTS) if args.defects == ["all"] else args.defects
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.cache or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         for minutes in args.minutes:
             for defect in [None, *defects]:
-                row = run_case(minutes, defect, args.engine, Path(tmp))
+                row = run_case(minutes, defect, args.engine, workdir, keep=args.cache is not None)
                 row.pop("stderr", None)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
