@@ -128,9 +128,8 @@ def align(
             raise result
         if phones == "sphinx" and result.source.engine != "sphinx":
             from qalign.aligner.sphinx import add_sphinx_phones
-            from qalign.audio import load_audio
 
-            result = add_sphinx_phones(result, load_audio(source))
+            result = add_sphinx_phones(result, source)  # streamed word by word
         result, plan = apply_cue_structure(result, text, document, plan, hints)
         # The review page decodes the audio itself when it needs it (not kept in memory here).
         write_outputs(result, plan, audio, {"embed_audio": embed_audio})

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from qalign.aligner.sphinx.decoder import DecodeFailed, Decoder, check_english, pcm16
 from qalign.aligner.sphinx.dictionary import dictionary_form
 from qalign.alignment import Alignment, Phone
-from qalign.audio import SAMPLE_RATE
+from qalign.audio import SAMPLE_RATE, AudioReader, iter_blocks
 from qalign.errors import QalignError
 
 _MARGIN = 0.05  # seconds of audio searched around a given word span
@@ -57,7 +59,7 @@ def word_phones(
     return phones
 
 
-def add_sphinx_phones(alignment: Alignment, samples: np.ndarray) -> Alignment:
+def add_sphinx_phones(alignment: Alignment, audio: np.ndarray | str | Path) -> Alignment:
     """The alignment with its ``phones`` timed by sphinx inside each word's span.
 
     Word times stay as they are (another engine made them); each word's phones
@@ -68,15 +70,18 @@ def add_sphinx_phones(alignment: Alignment, samples: np.ndarray) -> Alignment:
 
     Args:
         alignment: an English alignment (``language`` ``"English"`` or ``None``).
-        samples: the audio it was made from, mono float32 at 16 kHz.
+        audio: the audio it was made from: mono float32 samples at 16 kHz, or a
+            file, which is streamed word by word (memory does not grow with its
+            length: one pass for the peak, then :class:`~qalign.audio.AudioReader`).
 
     Raises:
         LanguageError: the alignment is not English.
         MissingDependencyError: pocketsphinx is not installed.
+        AudioError: the file cannot be read.
     """
     check_english(alignment.language)
     dec = Decoder()
-    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    read = _reader(audio)
     phones: list[Phone] = []
     for unit in alignment.units:
         norm = dictionary_form(unit.text) or dictionary_form(unit.norm)
@@ -86,5 +91,25 @@ def add_sphinx_phones(alignment: Alignment, samples: np.ndarray) -> Alignment:
             prons = dec.lexicon.pronunciations(norm)
         except QalignError:
             continue
-        phones.extend(word_phones(dec, samples, unit.start, unit.end, prons))
+        offset = max(0.0, unit.start - _MARGIN)
+        samples = read(offset, unit.end + _MARGIN)
+        phones.extend(
+            word_phones(dec, samples, unit.start - offset, unit.end - offset, prons, offset)
+        )
     return replace(alignment, phones=tuple(phones))
+
+
+def _reader(audio: np.ndarray | str | Path) -> Callable[[float, float], np.ndarray]:
+    """``read(start, end)`` seconds of ``audio``, peak-normalised as :func:`qalign.audio.load_audio` does."""
+    if isinstance(audio, (str, Path)):
+        peak = 0.0
+        for block in iter_blocks(audio, 60.0):
+            if block.size:
+                peak = max(peak, float(np.max(np.abs(block))))
+        return AudioReader(audio, scale=peak).read
+    samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+
+    def read(start: float, end: float) -> np.ndarray:
+        return samples[int(round(start * SAMPLE_RATE)) : int(round(end * SAMPLE_RATE))]
+
+    return read

@@ -160,5 +160,10 @@ def test_hybrid_phones_inside_given_word_spans(fixtures_dir: Path) -> None:
         inside = [p for p in result.phones if unit.start <= p.start and p.end <= unit.end]
         assert inside and inside[0].start == pytest.approx(unit.start) and inside[-1].end == pytest.approx(unit.end)
     assert [p.label for p in result.phones][:8] == "M AH N T R IY AO L".split()
+    # From the file, streamed word by word: the same phones (to a sample's rounding).
+    streamed = add_sphinx_phones(given, audio)
+    assert [p.label for p in streamed.phones] == [p.label for p in result.phones]
+    for a, b in zip(streamed.phones, result.phones):
+        assert abs(a.start - b.start) <= 0.011 and abs(a.end - b.end) <= 0.011
     with pytest.raises(LanguageError):
         add_sphinx_phones(replace(given, language="German"), load_audio(audio))
