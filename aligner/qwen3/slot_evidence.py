@@ -1,0 +1,88 @@
+"""What a window's slot distributions say about each decoded unit (inputs to its confidence).
+
+The aligner's head gives each unit a start and an end slot, each a distribution over
+time classes (80 ms). The decoder picks one class per slot; this module measures, for
+that pick, how the model's probability is spread around it. Per slot:
+
+* ``near``: probability within one class of the decoded class (the score the decoders
+  give, :func:`qalign.aligner.qwen3.decoding.decode_monotonic`);
+* ``offset``: classes between the decoded class and the probability-weighted mean of
+  the five classes around it (0: the mass is centred on the pick; 0.5: split evenly
+  with a neighbour, so the time is half a class uncertain);
+* ``entropy``: of the whole distribution, in nats (0: all mass on one class);
+* ``repair``: classes between the decoded class and the slot's own argmax (0 unless the
+  order constraints moved the slot).
+
+A unit takes the worse of its two slots for each (the lower ``near``, the larger of
+the others). :func:`unit_evidence` returns them as rows of :data:`FEATURES`; the
+long-form layer adds what only it knows (length against the window, placements by
+overlapping windows) and :mod:`qalign.aligner.confidence` turns them into a score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Columns of :func:`unit_evidence`.
+FEATURES = ("near", "offset", "entropy", "repair")
+# Rows per chunk of the softmax, to keep temporaries small.
+_CHUNK_ROWS = 256
+# Repairs are counted up to this many classes (farther is as bad).
+_MAX_REPAIR = 25.0
+
+
+def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Per slot ``[near, offset, entropy, repair]`` (float64 ``[2n, 4]``).
+
+    Args:
+        logits: ``[2n, C]`` raw logits (rows ``2i``, ``2i + 1``: unit ``i``'s start, end).
+        classes: ``[2n]`` decoded class of each slot (rounded when fractional).
+    """
+    values = np.asarray(logits)
+    n_slots, n_classes = values.shape
+    centre = np.clip(np.rint(np.asarray(classes, dtype=np.float64)), 0, n_classes - 1)
+    centre = centre.astype(np.int64)
+    out = np.zeros((n_slots, 4), dtype=np.float64)
+    offsets = np.arange(-2, 3)
+    for r0 in range(0, n_slots, _CHUNK_ROWS):
+        chunk = values[r0 : r0 + _CHUNK_ROWS].astype(np.float64)
+        rows = np.arange(chunk.shape[0])
+        c = centre[r0 : r0 + chunk.shape[0]]
+        best = chunk.argmax(axis=1)
+        chunk -= chunk[rows, best][:, None]
+        probs = np.exp(chunk)
+        probs /= probs.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(probs > 0, np.log(probs), 0.0)
+        entropy = -(probs * logs).sum(axis=1)
+        around = c[:, None] + offsets
+        inside = (around >= 0) & (around < n_classes)
+        local = np.where(inside, probs[rows[:, None], np.clip(around, 0, n_classes - 1)], 0.0)
+        near = local[:, 1:4].sum(axis=1)
+        total = local.sum(axis=1)
+        mean = (local * offsets).sum(axis=1) / np.maximum(total, 1e-300)
+        out[r0 : r0 + chunk.shape[0], 0] = np.clip(near, 0.0, 1.0)
+        out[r0 : r0 + chunk.shape[0], 1] = np.where(total > 0, np.abs(mean), 2.0)
+        out[r0 : r0 + chunk.shape[0], 2] = entropy
+        out[r0 : r0 + chunk.shape[0], 3] = np.minimum(np.abs(best - c), _MAX_REPAIR)
+    return out
+
+
+def unit_evidence(
+    logits: np.ndarray, start_classes: np.ndarray, end_classes: np.ndarray
+) -> np.ndarray:
+    """Per unit ``[near, offset, entropy, repair]`` (float64 ``[n, 4]``): the worse slot of two.
+
+    Args:
+        logits: ``[2n, C]`` slot logits of one window.
+        start_classes, end_classes: ``[n]`` decoded classes of each unit's slots.
+    """
+    n = len(start_classes)
+    classes = np.empty(2 * n, dtype=np.float64)
+    classes[0::2] = start_classes
+    classes[1::2] = end_classes
+    rows = slot_rows(logits, classes)
+    start, end = rows[0::2], rows[1::2]
+    out = np.maximum(start, end)
+    out[:, 0] = np.minimum(start[:, 0], end[:, 0])
+    return out
