@@ -72,7 +72,7 @@ class ConfidenceModel:
             one away and the lowest of those up to two away.
     """
 
-    own: tuple[float, float, float, float, float, float]
+    own: tuple[float, ...]
     context: tuple[float, float, float, float]
 
 
@@ -160,3 +160,84 @@ def phone_agreement(expected: Sequence[str], heard: Sequence[str]) -> float:
             row.append(previous[j] + 1 if a == b else max(previous[j + 1], row[j]))
         previous = row
     return previous[-1] / len(expected)
+
+
+# -- the Qwen3 path: slot distributions, length, overlapping windows ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SlotEvidence:
+    """What the Qwen3 path measured about one placed word.
+
+    Attributes:
+        near: probability within one class (80 ms) of the decoded time, the lower of the
+            start and end slot (:mod:`qalign.aligner.qwen3.slot_evidence`).
+        offset: classes (0 to 2) between the decoded class and the mean of the five
+            classes around it, the larger of the two slots.
+        entropy: of the slot distribution in nats, the larger of the two slots.
+        repair: classes between the decoded time and the slot's own argmax (the order
+            constraints moved it), the larger of the two slots, at most 25.
+        length: log of the word's length per unit of weight (characters) over the median
+            of its window.
+        tail: seconds from the word's end to its window's end.
+        pair: the larger start or end difference, seconds, between this placement and an
+            overlapping window's (``None``: placed by one window only).
+    """
+
+    near: float
+    offset: float
+    entropy: float
+    repair: float
+    length: float
+    tail: float
+    pair: float | None = None
+
+
+#: Placed words of the Qwen3 path scoring below this are ``uncertain``. Chosen on the
+#: simulated engine's fit seed (``benchmarks/confidence_qwen3.py``): it flagged 90 of the
+#: 214 placed words more than 100 ms off there and none of the 274 within 20 ms (0.9
+#: flagged 103 and 12). README, "Confidence".
+QWEN3_UNCERTAIN_BELOW = 0.7
+
+#: Fields of :class:`SlotEvidence` a single window measures (all but ``pair``).
+WINDOW_FIELDS = 6
+
+
+def slot_own_features(e: SlotEvidence) -> list[float]:
+    """Stage 1 inputs of the Qwen3 path: near, offset, entropy / 5, log(1 + repair), slow,
+    fast (positive and negative parts of ``length``), near the window's end (1 at the end,
+    0 from 2 s before it), placed twice, and the two placements' difference in classes
+    (at most 5; 0 when placed once)."""
+    twice = e.pair is not None
+    return [
+        e.near,
+        e.offset,
+        e.entropy / 5.0,
+        math.log1p(e.repair),
+        max(0.0, e.length),
+        max(0.0, -e.length),
+        max(0.0, 1.0 - e.tail / 2.0),
+        1.0 if twice else 0.0,
+        min(5.0, (e.pair or 0.0) / 0.08),
+    ]
+
+
+#: Fitted on the simulated engine, seed 1 (``benchmarks/confidence_qwen3.py --fit``).
+QWEN3_MODEL = ConfidenceModel(
+    own=(2.073, 0.427, -0.54, 0.539, -1.249, 0.038, -5.079, -0.173, 0.954, -0.551),
+    context=(-3.296, 6.155, 0.644, -0.587),
+)
+
+
+def slot_word_scores(
+    evidence: Sequence[SlotEvidence | None], model: ConfidenceModel | None = None
+) -> list[float | None]:
+    """Scores in [0, 1] for the words of one recording in transcript order (``None``: not
+    placed, scored ``None`` and counting 0 for its neighbours' context); ``model``
+    defaults to :data:`QWEN3_MODEL`."""
+    model = model or QWEN3_MODEL
+    own = [0.0 if e is None else _linear(model.own, slot_own_features(e)) for e in evidence]
+    return [
+        None if e is None else _linear(model.context, context_features(own, i))
+        for i, e in enumerate(evidence)
+    ]

@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from qalign.aligner.base import Aligner, AlignRequest
-from qalign.aligner.longform.engine import WindowEngine
+from qalign.aligner.longform.engine import Script, WindowEngine
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import stitch
+from qalign.aligner.longform.stitch import Kept, stitch
 from qalign.aligner.longform.walk import Progress, WindowRun
 from qalign.alignment import Alignment
 from qalign.audio import SAMPLE_RATE, AudioReader, iter_blocks, normalize_peak, probe
@@ -124,14 +125,15 @@ class LongFormAligner(Aligner):
         speech, reader = self._open(request)
         run = WindowRun(engine, script, speech, reader, self.progress)
         run.go()
+        kept, tentative = _rescored(engine, script, run)
         units, phones, stretches = stitch(
             script,
-            run.kept,
+            kept,
             engine,
             speech,
             skipped_text=run.skipped_text,
             skipped_audio=run.skipped_audio,
-            tentative=run.tentative,
+            tentative=tentative,
         )
         if not run.kept:
             logger.debug("%s: no part of the transcript could be aligned to the audio", label)
@@ -154,3 +156,24 @@ def _detector():
     except ImportError:  # pragma: no cover - the vad module itself imports nothing optional
         return None
     return SpeechDetector.create()
+
+
+def _rescored(
+    engine: WindowEngine, script: Script, run: WindowRun
+) -> tuple[dict[int, Kept], dict[int, Kept]]:
+    """The kept and tentative units with the engine's final scores
+    (:meth:`~qalign.aligner.longform.engine.WindowEngine.rescore`).
+
+    Kept units are scored among the kept ones (a neighbour nobody kept counts as not
+    placed); a unit only some window placed is scored among the kept units and itself.
+    """
+    n = len(script.units)
+    scores = engine.rescore(script, [run.kept.get(i) for i in range(n)], run.pairs)
+    kept = {i: replace(k, score=scores[i]) for i, k in run.kept.items()}
+    extra = [i for i in run.tentative if i not in run.kept]
+    if not extra:
+        return kept, dict(run.tentative)
+    both = [run.kept.get(i) or run.tentative.get(i) for i in range(n)]
+    again = engine.rescore(script, both, run.pairs)
+    tentative = {i: replace(k, score=again[i]) for i, k in run.tentative.items()}
+    return kept, tentative

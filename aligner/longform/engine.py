@@ -10,13 +10,16 @@ lives in :mod:`qalign.aligner.longform`, once, for every engine.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
 from qalign.alignment import Alignment, Source
+
+if TYPE_CHECKING:
+    from qalign.aligner.longform.stitch import Kept
 
 
 class ScriptUnit(Protocol):
@@ -74,6 +77,8 @@ class Placed:
         end: end in seconds from the window's start.
         score: the engine's confidence in [0, 1] (``None``: none given).
         phones: ``(label, start, end)`` in seconds from the window's start.
+        evidence: engine-private numbers about the placement, read back by the engine's
+            :meth:`WindowEngine.rescore` (empty: none).
     """
 
     index: int
@@ -81,6 +86,7 @@ class Placed:
     end: float
     score: float | None
     phones: tuple[tuple[str, float, float], ...] = ()
+    evidence: tuple[float, ...] = ()
 
 
 class WindowEngine(ABC):
@@ -123,6 +129,17 @@ class WindowEngine(ABC):
 
         Results are in index order with window-local times inside ``[0, len(samples) / 16000]``.
         """
+
+    def rescore(
+        self, script: Script, units: Sequence[Kept | None], pairs: Mapping[int, float]
+    ) -> list[float | None]:
+        """Final scores of placed units, once every window has run.
+
+        ``units[i]`` is unit ``i``'s placement (``None``: not placed); ``pairs[i]`` the
+        larger start or end difference, seconds, between two placements of unit ``i``
+        by overlapping windows. Default: the score each window gave.
+        """
+        return [None if k is None else k.score for k in units]
 
     def finish(self, alignment: Alignment, read: Any) -> Alignment:
         """Last touches on the stitched alignment (``read(start, end)`` gives audio); default none."""

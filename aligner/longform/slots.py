@@ -14,16 +14,19 @@ layer's decisions rest on the model's probabilities, not only its argmax.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qalign.aligner.confidence import QWEN3_UNCERTAIN_BELOW
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.alignment import Source
 
 if TYPE_CHECKING:
+    from qalign.aligner.longform.stitch import Kept
     from qalign.aligner.qwen3 import Qwen3Aligner
+    from qalign.aligner.qwen3.decoding import Decoded
 
 
 class SlotWindows(WindowEngine):
@@ -38,7 +41,7 @@ class SlotWindows(WindowEngine):
     window_seconds = 30.0
     max_window_seconds = 60.0
     keep_score = 0.15
-    sure_score = 0.5
+    sure_score = QWEN3_UNCERTAIN_BELOW  # on the final score (rescore)
     min_unit_seconds = 0.04
 
     def __init__(self, decoder: str = "monotonic", step_ms: int = 80, classes: int = 5000) -> None:
@@ -62,17 +65,60 @@ class SlotWindows(WindowEngine):
                 continue
             n = job.samples.size
             max_class = min(int(n * 1000 // (16000 * self.step_ms)), self.classes - 1)
-            decoded = DECODERS[self.decoder](next(logits), max_class, step_ms=self.step_ms)
+            window = next(logits)
+            decoded = DECODERS[self.decoder](window, max_class, step_ms=self.step_ms)
             length = n / 16000
             starts = np.minimum(decoded.start_s, length)
             ends = np.minimum(decoded.end_s, length)
+            evidence = window_evidence(
+                window, decoded, script.weights[job.first : job.stop], length
+            )
             out.append(
                 [
-                    Placed(job.first + k, float(s), float(e), float(sc))
-                    for k, (s, e, sc) in enumerate(zip(starts, ends, decoded.scores))
+                    Placed(job.first + k, float(s), float(e), float(sc), evidence=tuple(ev))
+                    for k, (s, e, sc, ev) in enumerate(
+                        zip(starts, ends, decoded.scores, evidence.tolist())
+                    )
                 ]
             )
         return out
+
+    def rescore(
+        self, script: Script, units: Sequence[Kept | None], pairs: Mapping[int, float]
+    ) -> list[float | None]:
+        """Scores from the slot evidence, the length, overlapping windows and neighbours
+        (:func:`qalign.aligner.confidence.slot_word_scores`)."""
+        from qalign.aligner import confidence
+
+        evidence = [
+            None
+            if k is None or len(k.evidence) != confidence.WINDOW_FIELDS
+            else confidence.SlotEvidence(*k.evidence, pair=pairs.get(i))
+            for i, k in enumerate(units)
+        ]
+        scores = confidence.slot_word_scores(evidence)
+        # A placement without slot evidence keeps the score its window gave.
+        return [
+            k.score if k is not None and e is None else s
+            for k, e, s in zip(units, evidence, scores, strict=True)
+        ]
+
+
+def window_evidence(
+    logits: np.ndarray, decoded: Decoded, weights: Sequence[float], length: float
+) -> np.ndarray:
+    """Per unit of one window: the slot evidence (:func:`~qalign.aligner.qwen3.slot_evidence.unit_evidence`),
+    then the log ratio of its length per unit of weight to the window's median, and the
+    seconds from its end to the window's end (float64 ``[n, 6]``)."""
+    from qalign.aligner.qwen3.slot_evidence import unit_evidence
+
+    slots = unit_evidence(logits, decoded.start_classes, decoded.end_classes)
+    step = decoded.step_ms / 1000.0
+    seconds = np.maximum(decoded.end_s - decoded.start_s, 0.5 * step)
+    per_weight = seconds / np.maximum(np.asarray(weights, dtype=np.float64), 0.5)
+    ratio = np.log(per_weight / np.median(per_weight)) if len(per_weight) else per_weight
+    tail = np.maximum(length - np.minimum(decoded.end_s, length), 0.0)
+    return np.column_stack([slots, ratio, tail])
 
 
 class Qwen3Windows(SlotWindows):

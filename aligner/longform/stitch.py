@@ -50,6 +50,7 @@ class Kept:
     end: float
     score: float | None
     phones: tuple[tuple[str, float, float], ...] = ()
+    evidence: tuple[float, ...] = ()
 
 
 def stitch(

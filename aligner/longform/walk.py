@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 
 from qalign.aligner.longform.anchors import BACK_OFF, agreement, keep, trim_tail
-from qalign.aligner.longform.engine import Script, WindowEngine, WindowJob
+from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import SHORT_GAP, Kept
 from qalign.audio import SAMPLE_RATE, AudioReader
@@ -26,6 +26,10 @@ PROBE_SECONDS = 12.0
 #: How far the recovery search looks ahead: seconds of audio, and units of text.
 SEARCH_AUDIO_SECONDS = 180.0
 SEARCH_TEXT_UNITS = 800
+
+#: Seconds from a window's edges inside which a placement is not compared with another
+#: window's (units piled at the end or put at 0 lie there).
+OPINION_MARGIN = 0.3
 
 #: Called with (seconds of audio done, seconds in all).
 Progress = Callable[[float, float], None]
@@ -47,6 +51,9 @@ class WindowRun:
         self.n = len(script.units)
         self.kept: dict[int, Kept] = {}
         self.tentative: dict[int, Kept] = {}  # placed by a window but not kept (latest)
+        # Placements inside a window's audio (latest), and the disagreement of two of them.
+        self._inside: dict[int, tuple[float, float]] = {}
+        self.pairs: dict[int, float] = {}
         self.skipped_text: list[tuple[int, int]] = []
         self.skipped_audio: list[tuple[float, float]] = []
         total_speech = max(1.0, speech.speech_seconds(0.0, speech.duration))
@@ -67,20 +74,30 @@ class WindowRun:
             length = job.samples.size / SAMPLE_RATE
             if not probe:  # a window: remember every placement
                 for p in got:
-                    self.tentative[p.index] = Kept(p.index, t0 + p.start, t0 + p.end, p.score)
-            out.append(
-                [
-                    Kept(
-                        p.index,
-                        t0 + p.start,
-                        t0 + p.end,
-                        p.score,
-                        tuple((lab, t0 + a, t0 + b) for lab, a, b in p.phones),
+                    self._second_opinion(p, t0, length)
+                    self.tentative[p.index] = Kept(
+                        p.index, t0 + p.start, t0 + p.end, p.score, evidence=p.evidence
                     )
-                    for p in keep(got, length, self.engine)
-                ]
-            )
+            out.append([_as_kept(p, t0) for p in keep(got, length, self.engine)])
         return out
+
+    def _second_opinion(self, p: Placed, t0: float, length: float) -> None:
+        """Note how far a window's placement of a unit lies from an earlier window's.
+
+        Each window redoes the last seconds of the one before, so units there are placed
+        twice, independently; only confident placements inside both windows' audio count (a
+        unit piled on a window's last frames or put at its start says nothing about its time).
+        """
+        inside = (
+            p.start > OPINION_MARGIN
+            and p.end < length - OPINION_MARGIN
+            and (p.score is None or p.score >= self.engine.keep_score)
+        )
+        earlier = self._inside.get(p.index)
+        if inside and earlier is not None:
+            self.pairs[p.index] = max(abs(t0 + p.start - earlier[0]), abs(t0 + p.end - earlier[1]))
+        if inside:
+            self._inside[p.index] = (t0 + p.start, t0 + p.end)
 
     def go(self) -> None:
         engine, speech = self.engine, self.speech
@@ -284,23 +301,23 @@ def _tail_run(kept: list[Kept], stop: int) -> list[Kept]:
     return out[::-1]
 
 
-def _as_placed(k: Kept, t0: float):
-    from qalign.aligner.longform.engine import Placed
-
+def _as_placed(k: Kept, t0: float) -> Placed:
     return Placed(
         k.index,
         k.start - t0,
         k.end - t0,
         k.score,
         tuple((a, b - t0, c - t0) for a, b, c in k.phones),
+        k.evidence,
     )
 
 
-def _as_kept(p, t0: float) -> Kept:
+def _as_kept(p: Placed, t0: float) -> Kept:
     return Kept(
         p.index,
         p.start + t0,
         p.end + t0,
         p.score,
         tuple((a, b + t0, c + t0) for a, b, c in p.phones),
+        p.evidence,
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from qalign.aligner.confidence import (
+    QWEN3_UNCERTAIN_BELOW,
     UNCERTAIN_BELOW,
+    SlotEvidence,
     WordEvidence,
     phone_agreement,
+    slot_word_scores,
     status_of,
     word_scores,
 )
@@ -63,3 +66,50 @@ def test_status_threshold():
     assert status_of(UNCERTAIN_BELOW - 1e-9) == "uncertain"
     assert status_of(UNCERTAIN_BELOW) == "aligned"
     assert status_of(None) == "aligned"
+
+
+# -- the Qwen3 path ------------------------------------------------------------------------
+
+
+def sure(**change: float) -> SlotEvidence:
+    """A word the model placed sharply, at its argmax, of ordinary length, mid-window."""
+    base = {"near": 0.95, "offset": 0.1, "entropy": 0.3, "repair": 0.0, "length": 0.0, "tail": 10}
+    return SlotEvidence(**{**base, **change})
+
+
+def test_a_sharply_placed_run_scores_above_the_qwen3_cut():
+    scores = slot_word_scores([sure() for _ in range(8)])
+    assert all(s is not None and s >= QWEN3_UNCERTAIN_BELOW for s in scores)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        sure(length=-1.6),  # collapsed to one class where its letters need five
+        sure(repair=6.0, near=0.3),  # the order constraints moved a slot off its peak
+        sure(offset=0.5),  # the mass is split with the next class
+        sure(pair=0.32),  # an overlapping window put it four classes away
+    ],
+)
+def test_each_kind_of_slot_evidence_lowers_the_score(bad):
+    words = [sure() for _ in range(7)]
+    base = slot_word_scores(words)[3]
+    words[3] = bad
+    assert slot_word_scores(words)[3] < base
+
+
+def test_collapsed_and_moved_words_fall_below_the_qwen3_cut():
+    for bad in (sure(length=-1.6), sure(repair=6.0, near=0.3)):
+        assert slot_word_scores([sure(), bad, sure()])[1] < QWEN3_UNCERTAIN_BELOW
+
+
+def test_two_placements_that_agree_raise_the_score_and_disagreement_lowers_it_steadily():
+    alone = slot_word_scores([sure()])[0]
+    scores = [slot_word_scores([sure(pair=d)])[0] for d in (0.0, 0.08, 0.16, 0.32)]
+    assert scores[0] > alone
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1] + 0.05
+
+
+def test_unplaced_qwen3_words_stay_unscored():
+    scores = slot_word_scores([sure(), None, sure()])
+    assert scores[1] is None and scores[0] is not None and scores[2] is not None
