@@ -15,9 +15,9 @@ there are, and the tiny ids (< 4096) are valid rows of any larger vocabulary.
   a ``thinker_config`` config, plus the template's tokenizer and Whisper
   feature-extractor files: what the official ``qwen-asr`` package loads.
 
-Weights are bf16. They are drawn straight into bf16 tensors of a model built on
-the meta device, so no float32 copy of the 0.9 B parameters is ever made:
-matrices N(0, 0.02), norm scales 1, biases 0.
+Weights are bf16, drawn by ``random_weights.py`` (shared with ``asr_checkpoint.py``)
+straight into a model built on the meta device, so no float32 copy of the 0.9 B
+parameters is ever made: matrices N(0, 0.02), norm scales 1, biases 0.
 
 Heavy imports (torch, transformers, safetensors) happen inside the functions.
 """
@@ -29,9 +29,15 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from random_weights import copy_files, random_bf16_model, renamed, renamed_key  # noqa: E402
 
 #: Bumped when the files written here change, so an old cache is rebuilt.
 FORMAT_VERSION = 1
@@ -232,52 +238,15 @@ def original_config(template: dict[str, Any], sizes: AlignerSizes) -> dict[str, 
 
 def original_key(native_key: str) -> str:
     """The original-layout (``thinker.*``) name of a native weight name."""
-    for prefix, target in _TO_ORIGINAL:
-        if native_key.startswith(prefix):
-            return target + native_key[len(prefix) :]
-    raise ValueError(f"no original-layout name for weight {native_key!r}")
+    return renamed_key(native_key, _TO_ORIGINAL)
 
 
 def random_model(config_dict: dict[str, Any], seed: int = 0, std: float = 0.02):
-    """A ``Qwen3ASRForTokenClassification`` of this config with random bf16 weights.
+    """A ``Qwen3ASRForTokenClassification`` of this config with random bf16 weights
+    (:func:`random_weights.random_bf16_model`: for saving, not for running)."""
+    from transformers import Qwen3ASRForTokenClassification
 
-    Built on the meta device and then given uninitialised bf16 storage, which is
-    filled here: no float32 copy and no slow default initialisation. Only the
-    saved parameters are filled; non-persistent buffers (rotary tables) are left
-    as they are, so the model is for saving, not for running.
-    """
-    import torch
-    from transformers import Qwen3ASRConfig, Qwen3ASRForTokenClassification
-
-    raw = {
-        k: v
-        for k, v in config_dict.items()
-        if k not in ("architectures", "transformers_version", "model_type", "dtype")
-    }
-    config = Qwen3ASRConfig(**raw)
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.bfloat16)
-    try:
-        with torch.device("meta"):
-            model = Qwen3ASRForTokenClassification(config)
-    finally:
-        torch.set_default_dtype(previous)
-    model = model.to_empty(device="cpu")
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if param.ndim == 1:
-                param.fill_(0.0 if name.endswith("bias") else 1.0)
-            else:
-                param.normal_(0.0, std, generator=generator)
-    model.config.dtype = torch.bfloat16
-    return model.eval()
-
-
-def _copy_files(src: Path, dst: Path, names: tuple[str, ...]) -> None:
-    for name in names:
-        if (src / name).is_file():
-            shutil.copyfile(src / name, dst / name)
+    return random_bf16_model(Qwen3ASRForTokenClassification, config_dict, seed, std)
 
 
 def _stamp(sizes: AlignerSizes, seed: int, templates: tuple[Path, Path]) -> dict[str, Any]:
@@ -329,9 +298,9 @@ def build_checkpoints(
     model = random_model(native_config(native_raw, sizes), seed=seed)
     n_params = sum(p.numel() for p in model.parameters())
     model.save_pretrained(out.native)
-    _copy_files(native_tpl, out.native, _NATIVE_EXTRA)
+    copy_files(native_tpl, out.native, _NATIVE_EXTRA)
 
-    tensors = {original_key(k): v.contiguous() for k, v in model.state_dict().items()}
+    tensors = renamed(model.state_dict(), _TO_ORIGINAL)
     del model
     save_file(tensors, str(out.original / "model.safetensors"), metadata={"format": "pt"})
     del tensors
@@ -339,7 +308,7 @@ def build_checkpoints(
     (out.original / "config.json").write_text(
         json.dumps(original_config(original_raw, sizes), indent=2) + "\n", encoding="utf-8"
     )
-    _copy_files(original_tpl, out.original, _ORIGINAL_EXTRA)
+    copy_files(original_tpl, out.original, _ORIGINAL_EXTRA)
 
     stamp_file.write_text(
         json.dumps({**stamp, "num_parameters": n_params}, indent=2) + "\n", encoding="utf-8"

@@ -4,7 +4,8 @@ The configs are the tiny parity checkpoints' (``asr-tiny-hf`` native, ``asr-tiny
 original) with the real sizes written in (``bench_asr.REAL_AUDIO`` / ``REAL_TEXT``,
 from docs/MODEL_FACTS.md); the tokenizers and token ids stay the tiny ones.
 Weights are bf16, N(0, 0.02) for matrices, 1 for norm scales, 0 for biases, drawn
-straight into bf16 on a model built on the meta device. The head is a matrix of
+by ``random_weights.py`` (shared with ``aligner_checkpoint.py``) straight into bf16
+on a model built on the meta device. The head is a matrix of
 its own (not tied to the embeddings) in both layouts, so both packages load
 exactly the same tensors.
 
@@ -19,8 +20,14 @@ import copy
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from random_weights import copy_files, random_bf16_model, renamed  # noqa: E402
 
 #: Bumped when the files written here change, so an old cache is rebuilt.
 FORMAT_VERSION = 1
@@ -76,28 +83,9 @@ def _original_config(template: dict[str, Any], audio: dict, text: dict) -> dict[
 
 
 def _random_model(config_dict: dict[str, Any], seed: int):
-    import torch
-    from transformers import Qwen3ASRConfig, Qwen3ASRForConditionalGeneration
+    from transformers import Qwen3ASRForConditionalGeneration
 
-    skip = ("architectures", "transformers_version", "model_type", "dtype")
-    config = Qwen3ASRConfig(**{k: v for k, v in config_dict.items() if k not in skip})
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.bfloat16)
-    try:
-        with torch.device("meta"):
-            model = Qwen3ASRForConditionalGeneration(config)
-    finally:
-        torch.set_default_dtype(previous)
-    model = model.to_empty(device="cpu")
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if param.ndim == 1:
-                param.fill_(0.0 if name.endswith("bias") else 1.0)
-            else:
-                param.normal_(0.0, 0.02, generator=generator)
-    model.config.dtype = torch.bfloat16
-    return model
+    return random_bf16_model(Qwen3ASRForConditionalGeneration, config_dict, seed)
 
 
 def build(
@@ -122,15 +110,8 @@ def build(
     raw = json.loads((native_tpl / "config.json").read_text(encoding="utf-8"))
     model = _random_model(_native_config(raw, audio, text), seed)
     model.save_pretrained(native)
-    for name in _NATIVE_EXTRA:
-        if (native_tpl / name).is_file():
-            shutil.copyfile(native_tpl / name, native / name)
-    tensors = {}
-    for key, value in model.state_dict().items():
-        target = next((t + key[len(p) :] for p, t in _TO_ORIGINAL if key.startswith(p)), None)
-        if target is None:
-            raise ValueError(f"no original-layout name for {key!r}")
-        tensors[target] = value.contiguous()
+    copy_files(native_tpl, native, _NATIVE_EXTRA)
+    tensors = renamed(model.state_dict(), _TO_ORIGINAL)
     del model
     save_file(tensors, str(original / "model.safetensors"), metadata={"format": "pt"})
     del tensors
@@ -138,8 +119,6 @@ def build(
     (original / "config.json").write_text(
         json.dumps(_original_config(raw, audio, text), indent=2) + "\n", encoding="utf-8"
     )
-    for name in _ORIGINAL_EXTRA:
-        if (original_tpl / name).is_file():
-            shutil.copyfile(original_tpl / name, original / name)
+    copy_files(original_tpl, original, _ORIGINAL_EXTRA)
     (root / "build.json").write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
     return native, original
