@@ -1,8 +1,8 @@
 """Corpus throughput with the Ray executor: 1 and 2 workers on one machine, against the local executor.
 
-Nothing is downloaded: the corpus and the Qwen3-ForcedAligner-0.6B-size checkpoint with
-random weights are the ones ``bench_batch.py`` builds (noise clips with ``.lab``
-transcripts of 2.7 words per second; with random weights speed depends only on lengths).
+Nothing is downloaded: the Qwen3-ForcedAligner-0.6B-size checkpoint with random
+weights is ``aligner_checkpoint.py``'s and the corpus ``speech_corpus.py``'s (espeak-ng
+speech with ``.lab`` transcripts in speaker folders), as in ``bench_batch.py``.
 
 Measured, each run a fresh ``qalign batch`` process into an empty output folder, wall
 time including start-up (Ray's and every model load), all in bf16:
@@ -42,7 +42,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 from aligner_checkpoint import REAL_SIZES, TINY_SIZES, build_checkpoints, find_templates  # noqa: E402
 from bench_aligner import available_cores, worker_env  # noqa: E402
-from bench_batch import write_corpus  # noqa: E402
+from speech_corpus import write_corpus  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     ).native
     work = args.workdir / "ray-bench"
     corpus, out = work / "corpus", work / "out"
-    audio = write_corpus(corpus, args.files, args.seconds, model, args.seed)
+    made = write_corpus(corpus, args.files, args.seconds, model, args.seed)
+    audio = made.audio_seconds
+    print(f"corpus: {made.describe()}", flush=True)
     base = [sys.executable, "-m", "qalign.cli", "batch", str(corpus), "-o", str(out), "-q"]
     base += ["-f", "json", "--engine", "qwen3", "--model", str(model), "--dtype", args.dtype]
     cores = available_cores()
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "dtype": args.dtype,
         "files": args.files,
         "audio_s": round(audio, 1),
+        "corpus": made.describe(),
         "cores": cores,
         "runs": rows,
         "ray_2_over_1": round(two["files_per_min"] / one["files_per_min"], 2)
