@@ -117,7 +117,7 @@ def batch(
     from qalign.corpus.executors import get_executor
     from qalign.corpus.job import CorpusJob
     from qalign.corpus.outputs import check_formats, is_url
-    from qalign.corpus.runner import run_corpus
+    from qalign.corpus.runner import BatchInterrupted, run_corpus
 
     configure_logging(quiet)
     cluster = {
@@ -146,7 +146,12 @@ def batch(
     )
     executor_impl = get_executor(executor, **executor_options)
     # The progress line shows on a terminal, unless -q (errors and the summary only).
-    summary = run_corpus(corpus, job, executor_impl, show_progress=False if quiet else None)
+    try:
+        summary = run_corpus(corpus, job, executor_impl, show_progress=False if quiet else None)
+    except BatchInterrupted as exc:
+        # What was done, then the interruption's own line and exit code (130 for Ctrl-C).
+        click.echo(f"qalign: batch: {exc.summary.line()}", err=True)
+        raise exc.cause from None
     click.echo(f"qalign: batch: {summary.line()}", err=True)
     if summary.failed:
         click.echo(f"qalign: failures listed in {os.path.join(outdir, 'failures.csv')}", err=True)

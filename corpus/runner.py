@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,8 @@ class BatchSummary:
         audio_seconds: seconds of audio aligned in this run.
         elapsed: wall-clock seconds of the run.
         results: every item's result.
+        interrupted: items left unfinished by an interruption (Ctrl-C, SIGTERM): a
+            rerun aligns them.
     """
 
     done: int
@@ -43,14 +45,33 @@ class BatchSummary:
     audio_seconds: float
     elapsed: float
     results: tuple[ItemResult, ...]
+    interrupted: int = 0
 
     def line(self) -> str:
-        """The one-line summary ``qalign batch`` prints on stderr."""
+        """The one-line summary ``qalign batch`` prints on stderr (``N interrupted``
+        only after an interruption)."""
+        stopped = f"{self.interrupted} interrupted, " if self.interrupted else ""
         return (
-            f"{self.done} done, {self.skipped} skipped, {self.failed} failed, "
+            f"{self.done} done, {self.skipped} skipped, {self.failed} failed, {stopped}"
             f"{self.words_unaligned} words unaligned "
             f"({self.audio_seconds / 3600:.2f} h audio in {self.elapsed:.1f} s)"
         )
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C or a termination signal, after its reports were written.
+
+    Attributes:
+        summary: what was done before the interruption (``interrupted`` counts the
+            items left unfinished).
+        cause: the interruption itself (a ``KeyboardInterrupt``, or a subclass telling
+            which signal), re-raised by the command line for its exit code.
+    """
+
+    def __init__(self, summary: BatchSummary, cause: KeyboardInterrupt) -> None:
+        super().__init__(summary.line())
+        self.summary = summary
+        self.cause = cause
 
 
 def buckets(
@@ -86,6 +107,8 @@ def run_corpus(
     Raises:
         QalignError: the corpus cannot be read, OUTDIR cannot be created, or the engine
             cannot start. Failures of single items are in the summary, never raised.
+        BatchInterrupted: Ctrl-C or a termination signal stopped the run; the reports
+            of what was done are written and the exception holds its summary.
     """
     from qalign.corpus import outputs, reports
     from qalign.corpus.executors import get_executor
@@ -125,11 +148,28 @@ def run_corpus(
             done_seconds += result.audio_seconds
         progress.update(result.audio_seconds, failed=result.status == "failed")
 
+    handed: list[CorpusItem] = []  # items of the buckets the executor has taken
+
+    def handed_out() -> Iterator[list[CorpusItem]]:
+        for bucket in buckets(todo, job.bucket_seconds, job.bucket_items):
+            handed.extend(bucket)
+            yield bucket
+
+    stopped: KeyboardInterrupt | None = None
     try:
         if todo:
-            (executor or get_executor("local")).run(
-                job, buckets(todo, job.bucket_seconds, job.bucket_items), on_result
-            )
+            (executor or get_executor("local")).run(job, handed_out(), on_result)
+    except KeyboardInterrupt as exc:  # the reports and the summary of what was done follow
+        stopped = exc
+        # An item written before its result reached us (the rest of its bucket was
+        # still running) is finished all the same: count and report it as done.
+        reported = {r.key for r in results}
+        for item in handed:
+            if item.key not in reported:
+                report = outputs.finished_report(outdir, item.key, job.formats)
+                if report is not None:
+                    results.append(ItemResult(item.key, "done", None, None, report, item.size_hint))
+                    done_seconds += item.size_hint
     finally:
         # Every writer has stopped, even when interrupted (the Ray executor waits for the
         # workers it kills); a worker killed mid-write (a lost Ray node, or the end of an
@@ -145,7 +185,8 @@ def run_corpus(
     unaligned = sum(
         int((r.report or {}).get("unaligned_words") or 0) for r in results if r.status != "failed"
     )
-    return BatchSummary(
+    finished = {r.key for r in results}
+    summary = BatchSummary(
         counts["done"],
         counts["skipped"],
         counts["failed"],
@@ -153,4 +194,8 @@ def run_corpus(
         done_seconds,
         time.monotonic() - started,
         tuple(results),
+        sum(1 for item in todo if item.key not in finished) if stopped is not None else 0,
     )
+    if stopped is not None:
+        raise BatchInterrupted(summary, stopped) from stopped
+    return summary

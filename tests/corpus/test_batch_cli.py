@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -217,10 +218,19 @@ def test_ctrl_c_exits_130_keeps_what_was_done_and_a_rerun_finishes(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err.decode()[-1000:]
-    assert "qalign: interrupted" in err.decode()
+    lines = err.decode().strip().splitlines()
+    assert lines[-1] == "qalign: interrupted"
     assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
     assert (out / "failures.csv").is_file() and (out / "alignment_report.csv").is_file()
     finished = sum(1 for _ in markers.rglob("*.json"))
+    # The summary of what was done comes before: every finished item counted as done,
+    # and the 18 items (15 files, the meeting, a broken and an empty one) all accounted for.
+    summary = re.fullmatch(
+        r"qalign: batch: (\d+) done, 0 skipped, (\d+) failed, (\d+) interrupted, .*", lines[-2]
+    )
+    assert summary, lines[-3:]
+    done, failed, interrupted = (int(x) for x in summary.groups())
+    assert done == finished and interrupted > 0 and done + failed + interrupted == 18
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert rerun.returncode == 1, rerun.stderr  # the broken and empty files failed
     assert f"{finished} skipped, 2 failed" in rerun.stderr

@@ -293,3 +293,88 @@ def test_progress_on_a_terminal_unless_quiet(
         shown[tuple(flags)] = tty.getvalue()
     assert "6/6 files" in shown[()]
     assert "files," not in shown[("-q",)] and "qalign: batch: 4 done" in shown[("-q",)]
+
+
+def _interrupt_at_bucket(monkeypatch, n: int, exc: KeyboardInterrupt) -> None:
+    """Make the ``n``-th bucket's alignment raise ``exc`` (Ctrl-C, or a signal as raised)."""
+    from qalign.corpus.job import CorpusWorker
+
+    real = CorpusWorker.align
+    calls = {"n": 0}
+
+    def align(self, prepared):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise exc
+        return real(self, prepared)
+
+    monkeypatch.setattr(CorpusWorker, "align", align)
+
+
+def test_an_interrupted_run_reports_what_was_done(
+    small_corpus: Path, tmp_path: Path, even_engine, monkeypatch
+) -> None:
+    from qalign.corpus.runner import BatchInterrupted
+
+    out = tmp_path / "out"
+    _interrupt_at_bucket(monkeypatch, 3, KeyboardInterrupt())
+    with pytest.raises(BatchInterrupted) as caught:
+        run_corpus(small_corpus, _job(out, bucket_items=1))
+    summary = caught.value.summary
+    assert isinstance(caught.value.cause, KeyboardInterrupt)
+    # six items, one per bucket: two buckets finished (done or failed), four never ran
+    assert summary.done + summary.failed == 2 and summary.interrupted == 4
+    assert f"{summary.failed} failed, 4 interrupted, " in summary.line()
+    assert len(_rows(out / "alignment_report.csv")) == summary.done  # reports written
+    rerun = run_corpus(small_corpus, _job(out, bucket_items=1))  # the 3rd call has passed
+    assert rerun.interrupted == 0 and rerun.skipped == summary.done
+    assert rerun.done + rerun.skipped + rerun.failed == 6
+    assert " interrupted" not in rerun.line()
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "last_line"),
+    [("SIGINT", 130, "qalign: interrupted"), ("SIGTERM", 143, "qalign: terminated (SIGTERM)")],
+)
+def test_cli_prints_the_summary_of_an_interrupted_run(
+    small_corpus: Path, tmp_path: Path, even_engine, monkeypatch, capsys, signum, code, last_line
+) -> None:
+    import re
+    import signal
+
+    from qalign.cli.main import Interrupted, main
+
+    exc = KeyboardInterrupt() if signum == "SIGINT" else Interrupted(getattr(signal, signum))
+    _interrupt_at_bucket(monkeypatch, 2, exc)
+    rc = main(["batch", str(small_corpus), "-o", str(tmp_path / "out"), "--bucket-items", "1"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert rc == code
+    assert lines[-1] == last_line
+    found = re.fullmatch(
+        r"qalign: batch: (\d+) done, 0 skipped, (\d+) failed, 5 interrupted, .*", lines[-2]
+    )
+    assert found and int(found[1]) + int(found[2]) == 1, lines
+
+
+def test_items_written_before_the_interruption_count_as_done(
+    small_corpus: Path, tmp_path: Path, even_engine, monkeypatch
+) -> None:
+    """One bucket of six: stopped while writing its third item, the two written are done."""
+    from qalign.corpus.job import CorpusWorker
+    from qalign.corpus.runner import BatchInterrupted
+
+    real, writes = CorpusWorker._write, []
+
+    def write(self, item, *args):
+        if len(writes) == 2:
+            raise KeyboardInterrupt
+        writes.append(item.key)
+        return real(self, item, *args)
+
+    monkeypatch.setattr(CorpusWorker, "_write", write)
+    out = tmp_path / "out"
+    with pytest.raises(BatchInterrupted) as caught:
+        run_corpus(small_corpus, _job(out))
+    summary = caught.value.summary
+    assert (summary.done, summary.failed, summary.interrupted) == (2, 0, 4)
+    assert sorted(r["item"] for r in _rows(out / "alignment_report.csv")) == sorted(writes)
