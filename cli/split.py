@@ -69,7 +69,9 @@ def split(
     """Cut SOURCE into clips at aligned word boundaries.
 
     SOURCE is an audio file with its ALIGNMENT (any readable format), or the output
-    folder of `qalign batch` (no ALIGNMENT). Clips never cut inside a word and never
+    folder of `qalign batch` (no ALIGNMENT). A TextGrid with several speakers'
+    "SPEAKER - words" tiers is cut per speaker (clips KEY.SPEAKER_NNNN, `speaker`
+    in the manifest). Clips never cut inside a word and never
     span words the aligner could not place. Writes DIR/KEY_NNNN.wav (or .flac) and
     DIR/manifest.jsonl (audio_filepath, duration, text, offset, source,
     source_offset, words with clip-relative times), which NeMo reads.
@@ -77,8 +79,8 @@ def split(
     from qalign.cli.common import configure_logging
     from qalign.corpus.split import (
         SplitOptions,
-        SplitSource,
         batch_sources,
+        file_sources,
         split_one,
         write_manifest,
     )
@@ -107,7 +109,7 @@ def split(
     else:
         if not alignment:
             raise QalignError(f"{source}: give the ALIGNMENT file after the audio")
-        sources = [SplitSource(str(src.resolve()), alignment, src.stem)]
+        sources = file_sources(str(src.resolve()), alignment, src.stem)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
@@ -116,7 +118,7 @@ def split(
         try:
             got, lost = split_one(item, out, options)
         except QalignError as exc:
-            if len(sources) == 1 and not src.is_dir():
+            if not src.is_dir():  # one file (one source per speaker): its error, exit 2
                 raise
             failed += 1
             click.echo(f"qalign: error: {exc}", err=True)

@@ -187,29 +187,59 @@ def batch_sources(batch_outdir: Path) -> Iterator[SplitSource]:
             yield SplitSource(audio, str(path), f"{key}.{speaker}", speaker)
         if not per_speaker:
             grid = base.parent / f"{base.name}.TextGrid"
-            speakers = _grid_speakers(grid) if grid.is_file() else []
-            for name in speakers:  # one source per speaker, as the JSON outputs are
-                yield SplitSource(audio, str(grid), f"{key}.{name}", name, f"{name} - words")
-            if not grid.is_file():
+            if grid.is_file():  # one source per speaker, as the JSON outputs are
+                yield from file_sources(audio, str(grid), key, speaker)
+            else:
                 logger.warning("%s: no JSON or TextGrid output to split", key)
-            elif not speakers:
-                yield SplitSource(audio, str(grid), key, speaker)
 
 
-def _grid_speakers(grid: Path) -> list[str]:
-    """Speakers of a ``qalign batch`` TextGrid of utterances: each has an utterance tier
-    ``NAME`` and a word tier ``NAME - words``; none for a plain output."""
-    import re
+def file_sources(
+    audio: str, alignment: str, key: str, speaker: str | None = None
+) -> list[SplitSource]:
+    """What to cut of one audio file with its alignment.
 
+    A TextGrid with word tiers of several speakers (``"SPEAKER - words"``, as
+    ``qalign batch`` and Montreal Forced Aligner write them), or of speakers with
+    an utterance tier each (``qalign batch``'s TextGrid of utterances), gives one
+    source per speaker, named ``KEY.SPEAKER``, in tier order; anything else is one
+    source (``speaker`` is then its speaker, if known). A TextGrid that cannot be
+    read is one source too: cutting it reports the error.
+    """
+    speakers: list[str] = []
+    if Path(alignment).suffix.lower() == ".textgrid":
+        try:
+            speakers, with_utterances = _grid_speakers(Path(alignment))
+        except (OSError, ValueError):
+            speakers, with_utterances = [], []
+        if len(speakers) < 2 and not with_utterances:
+            speakers = []
+    if not speakers:
+        return [SplitSource(audio, alignment, key, speaker)]
+    return [
+        SplitSource(audio, alignment, f"{key}.{name}", name, f"{name} - words") for name in speakers
+    ]
+
+
+def _grid_speakers(grid: Path) -> tuple[list[str], list[str]]:
+    """The speakers of a TextGrid's ``"SPEAKER - words"`` interval tiers, and those of
+    them that also have an utterance tier named ``SPEAKER``.
+
+    Raises:
+        ValueError: not a readable TextGrid.
+    """
     from qalign.formats.base import decode_text
+    from qalign.formats.praat_text import parse_textgrid
+    from qalign.formats.wordlist import tier_role
 
-    text = decode_text(grid.read_bytes())
-    names = re.findall(r'^\s*name\s*=\s*"(.*)"\s*$', text, flags=re.M)
-    return [n for n in names if f"{n} - words" in names]
+    tiers = parse_textgrid(decode_text(grid.read_bytes())).tiers
+    names = [t.name for t in tiers if t.kind == "IntervalTier"]
+    speakers = [n.rsplit(" - ", 1)[0] for n in names if " - " in n and tier_role(n) == "words"]
+    return speakers, [s for s in speakers if s in names]
 
 
 def _speaker_alignment(source: SplitSource):
-    """One speaker's words from a multi-speaker TextGrid, its utterances as segments."""
+    """One speaker's words from a multi-speaker TextGrid, its utterances (when it has an
+    utterance tier) as segments."""
     import dataclasses
 
     from qalign import formats
@@ -217,6 +247,8 @@ def _speaker_alignment(source: SplitSource):
     from qalign.corpus.utterances import read_utterances
 
     alignment = formats.load(source.alignment, tier=source.tier)
+    if source.speaker not in _grid_speakers(Path(source.alignment))[1]:
+        return alignment  # word tiers only (Montreal Forced Aligner): its own segments
     utterances, _ = read_utterances(source.alignment)
     units = alignment.units
     segments, i = [], 0

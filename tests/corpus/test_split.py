@@ -168,3 +168,78 @@ def test_lhotse_reads_the_clips_and_word_alignments(one, tmp_path: Path) -> None
         cut.supervisions = [supervision]
         validate(cut, read_data=True)
         assert cut.load_audio().shape[-1] == recording.num_samples
+
+
+def _grid(tiers: dict[str, list[tuple[float, float, str]]], xmax: float = 6.0) -> str:
+    """A long-form TextGrid of interval tiers (gaps left as they are: Praat reads them)."""
+    out = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "xmin = 0"]
+    out += [f"xmax = {xmax}", "tiers? <exists>", f"size = {len(tiers)}", "item []:"]
+    for n, (name, rows) in enumerate(tiers.items(), 1):
+        filled, t = [], 0.0
+        for start, end, text in rows:
+            if start > t:
+                filled.append((t, start, ""))
+            filled.append((start, end, text))
+            t = end
+        if t < xmax:
+            filled.append((t, xmax, ""))
+        out += [f"    item [{n}]:", '        class = "IntervalTier"', f'        name = "{name}"']
+        out += [
+            "        xmin = 0",
+            f"        xmax = {xmax}",
+            f"        intervals: size = {len(filled)}",
+        ]
+        for k, (start, end, text) in enumerate(filled, 1):
+            out += [f"        intervals [{k}]:", f"            xmin = {start}"]
+            out += [f"            xmax = {end}", f'            text = "{text}"']
+    return "\n".join(out) + "\n"
+
+
+ANNA = [(0.5, 0.9, "hello"), (0.9, 1.3, "there"), (1.3, 1.7, "my"), (1.7, 2.3, "friend")]
+BEN = [(2.6, 3.1, "good"), (3.1, 3.8, "morning"), (4.2, 4.6, "anna")]
+
+
+@pytest.mark.parametrize("layout", ["utterances", "word tiers only"])
+def test_a_multi_speaker_textgrid_is_cut_per_speaker(tmp_path: Path, make_wav, layout) -> None:
+    # qalign batch's TextGrid of utterances (utterance tier + "SPEAKER - words"), and
+    # Montreal Forced Aligner's (word and phone tiers per speaker): every speaker's
+    # words, never only the first tier's; each clip holds one speaker's words.
+    audio = make_wav(tmp_path / "talk.wav", 6.0)
+    tiers: dict[str, list] = {}
+    for name, words in (("anna", ANNA), ("ben", BEN)):
+        if layout == "utterances":
+            text = " ".join(w for _, _, w in words)
+            tiers[name] = [(words[0][0], words[-1][1], text)]
+        tiers[f"{name} - words"] = words
+        tiers[f"{name} - phones"] = [(s, e, w[:1].upper()) for s, e, w in words]
+    grid = tmp_path / "talk.TextGrid"
+    grid.write_text(_grid(tiers))
+    out = tmp_path / "clips"
+    assert main(["split", str(audio), str(grid), "-o", str(out)]) == 0
+    rows = _manifest(out)
+    by_speaker: dict[str, list[str]] = {}
+    for r in rows:
+        assert Path(r["audio_filepath"]).name.startswith(f"talk.{r['speaker']}_")
+        by_speaker.setdefault(r["speaker"], []).extend(w["word"] for w in r["words"])
+        assert _seconds(r["audio_filepath"]) == pytest.approx(r["duration"], abs=1e-4)
+    assert by_speaker == {"anna": [w for *_, w in ANNA], "ben": [w for *_, w in BEN]}
+    ben = [r for r in rows if r["speaker"] == "ben"]
+    assert min(r["source_offset"] for r in ben) >= 2.6 - 1e-6  # none reaches into anna's
+
+
+def test_file_sources_split_only_grids_of_several_speakers(tmp_path: Path) -> None:
+    from qalign.corpus.split import file_sources
+
+    plain = tmp_path / "plain.TextGrid"
+    plain.write_text(_grid({"words": ANNA}))
+    mfa_one = tmp_path / "one.TextGrid"
+    mfa_one.write_text(_grid({"anna - words": ANNA, "anna - phones": ANNA}))
+    utterances_one = tmp_path / "utt.TextGrid"
+    utterances_one.write_text(_grid({"anna": [(0.5, 2.3, "x")], "anna - words": ANNA}))
+    broken = tmp_path / "broken.TextGrid"
+    broken.write_text("not a grid")
+    for path in (plain, mfa_one, broken, tmp_path / "talk.json"):
+        (source,) = file_sources("a.wav", str(path), "k", "spk")
+        assert (source.key, source.speaker, source.tier) == ("k", "spk", None)
+    (source,) = file_sources("a.wav", str(utterances_one), "k")
+    assert (source.key, source.speaker, source.tier) == ("k.anna", "anna", "anna - words")
