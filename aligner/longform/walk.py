@@ -26,6 +26,14 @@ PROBE_SECONDS = 12.0
 #: How far the recovery search looks ahead: seconds of audio, and units of text.
 SEARCH_AUDIO_SECONDS = 180.0
 SEARCH_TEXT_UNITS = 800
+#: The recovery search's budget, in seconds of probe audio: the first search is always
+#: complete (120 to 260 probes of 12 s); after it the search may spend the floor plus
+#: this many times the audio walked so far. A search that passes it stops where it is
+#: (probes go nearest first), so however badly text and audio disagree (a wrong
+#: transcript, random weights) the probes cost about one full search plus one more pass
+#: over the audio, and the walk still tries a window at each step.
+SEARCH_BUDGET_FLOOR = 1500.0
+SEARCH_BUDGET_RATIO = 1.0
 
 #: Seconds from a window's edges inside which a placement is not compared with another
 #: window's (units piled at the end or put at 0 lie there).
@@ -56,6 +64,7 @@ class WindowRun:
         self.pairs: dict[int, float] = {}
         self.skipped_text: list[tuple[int, int]] = []
         self.skipped_audio: list[tuple[float, float]] = []
+        self.probe_seconds = 0.0  # probe audio the recovery search has spent
         total_speech = max(1.0, speech.speech_seconds(0.0, speech.duration))
         # Units per second of speech: starts from the whole file's average (only to size
         # the text a window is offered), then follows what the windows found.
@@ -165,11 +174,12 @@ class WindowRun:
                 t_next, u = got[-1].end, got[-1].index + 1
                 t = max(t_next, t + 0.5)
             else:
-                found = self._recover(t, u)
+                found = self._recover(t, u, budget=self._budget(t))
                 if found is None:
                     # Nothing agrees within reach: leave this stretch of audio and search
                     # again further on, with the same text.
-                    onset = speech.next_speech(t) or duration
+                    onset = speech.next_speech(t)  # 0.0 is a time, not "none"
+                    onset = duration if onset is None else onset
                     skip_to = min(duration, onset + SEARCH_AUDIO_SECONDS)
                     self.skipped_audio.append((t, skip_to))
                     t = skip_to
@@ -230,8 +240,17 @@ class WindowRun:
                 self.kept[k.index] = k
         return run[0].index if run else anchor.index
 
-    def _recover(self, t: float, u: int) -> tuple[float, int] | None:
-        """Search forward in text and audio for where they agree again; ``None`` when nowhere."""
+    def _budget(self, t: float) -> float:
+        """Probe seconds the search may still spend at ``t`` (see :data:`SEARCH_BUDGET_RATIO`)."""
+        if not self.probe_seconds:
+            return math.inf
+        return SEARCH_BUDGET_FLOOR + SEARCH_BUDGET_RATIO * t - self.probe_seconds
+
+    def _recover(self, t: float, u: int, budget: float = math.inf) -> tuple[float, int] | None:
+        """Search forward in text and audio for where they agree again; ``None`` when nowhere.
+
+        The search stops after ``budget`` seconds of probe audio (nearest candidates first).
+        """
         speech, duration = self.speech, self.speech.duration
         onset = speech.next_speech(t)
         if onset is None:
@@ -253,12 +272,18 @@ class WindowRun:
         candidates.sort(key=lambda c: c[0])
         batch = 8
         for k in range(0, len(candidates), batch):
+            if budget <= 0:
+                logger.debug("recovery search at %.2f s stopped: its budget is spent", t)
+                break
             group = candidates[k : k + batch]
             jobs = []
             for _, a0, first in group:
                 end = min(duration, a0 + PROBE_SECONDS)
                 job = WindowJob(self.reader.read(a0, end), first, min(self.n, first + m), start=a0)
                 jobs.append((a0, job))
+                spent = job.samples.size / SAMPLE_RATE
+                self.probe_seconds += spent
+                budget -= spent
             results = self._place(jobs, probe=True)
             for (_cost, a0, first), got in zip(group, results):
                 expected = self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS))
