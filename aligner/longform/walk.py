@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 
 from qalign.aligner.longform.anchors import BACK_OFF, agreement, keep, trim_tail
+from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import SHORT_GAP, Kept
@@ -186,6 +187,7 @@ class WindowRun:
                 else:
                     t, u = found if found[0] > t or found[1] > u else (end, u)
             self._report(t)
+        grow_edges(self)
         self._report(duration)
 
     def _behind(self, got: list[Kept], end: float) -> bool:

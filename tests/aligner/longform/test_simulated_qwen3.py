@@ -26,10 +26,9 @@ def test_every_defect_keeps_the_rest_exact(defect):
     result, row = sim.run(rec)
     # Stitched windows are as exact as one window of the engine.
     assert row["stitched_error_ms"] <= row["single_window_error_ms"] + 10
-    matched = sum(
-        1 for k, span in enumerate(rec.truth) if span is not None and k not in rec.defect_words
-    )
-    assert row["matched_unaligned"] <= 0.005 * matched
+    # No unit spoken where the text says is left unaligned (a collapsed or out-of-order
+    # slot, or a word next to text nobody speaks, gets a second look at the gap's edge).
+    assert row["matched_unaligned"] == 0
     if rec.unspoken:  # inserted text is flagged, and a stretch names it
         assert row["inserted_flagged"] >= 0.9
         first = min(rec.unspoken)
