@@ -287,8 +287,13 @@ class WindowRun:
                 self.probe_seconds += spent
                 budget -= spent
             results = self._place(jobs, probe=True)
-            for (_cost, a0, first), got in zip(group, results):
-                expected = self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS))
+            for (_cost, a0, first), got, (_, job) in zip(group, results, jobs):
+                # A probe cannot agree on more units than it was offered: near the end of
+                # the text (a short clip) the audio may hold more speech than text is left.
+                expected = min(
+                    self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS)),
+                    job.stop - job.first,
+                )
                 share, best = agreement([_as_placed(x, 0.0) for x in got], expected)
                 if share >= 0.5:
                     anchor = best[0]
