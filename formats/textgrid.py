@@ -33,8 +33,9 @@ phone tier. Its non-empty intervals become units, except silence marks
 (``<eps>``, ``sil``, ``sp``, ``<sil>``, ``[sil]``, ``#sil#``, any case).
 Intervals overlapping by less than 1 µs (float noise Praat accepts) are
 joined; larger overlaps raise. Segments come from a ``segments``, ``phrase(s)``,
-``sentence(s)`` or ``utterance(s)`` tier, phones from ``phones``/``phone``.
-Point tiers are skipped with a warning. Any text inside a label (``item [2]:``,
+``sentence(s)`` or ``utterance(s)`` tier, phones from ``phones``/``phone``; with a
+speaker's word tier (``"anna - words"``) only that speaker's tiers (``"anna - phones"``)
+or tiers of no speaker are read, never another speaker's. Point tiers are skipped with a warning. Any text inside a label (``item [2]:``,
 ``"IntervalTier"``) reads back as the label. Errors name the line.
 """
 
@@ -303,6 +304,10 @@ def loads_textgrid(text: str, *, tier: str | None = None) -> Alignment:
         if words is None:
             words = next((t for t in intervals if not tier_role(t.name)), None)
     rest = [t for t in intervals if t is not words]
+    if words is not None and " - " in words.name:
+        # A speaker's words ("anna - words"): that speaker's tiers, or tiers of no speaker.
+        speaker = words.name.rsplit(" - ", 1)[0] + " - "
+        rest = [t for t in rest if " - " not in t.name or t.name.startswith(speaker)]
     segs = next((t for t in rest if tier_role(t.name) == "segments"), None)
     phones = next((t for t in rest if tier_role(t.name) == "phones"), None)
     alignment = alignment_from_rows(

@@ -330,3 +330,38 @@ def test_segment_unit_ranges_follow_midpoints():
     # "a" straddles the first segment's start with its midpoint outside: it belongs to none;
     # the zero-length "z" at the second segment's end still belongs to it.
     assert [(s.unit_start, s.unit_end) for s in a.segments] == [(1, 2), (2, 4)]
+
+
+def _tiers_grid(tiers: dict[str, list[tuple[float, float, str]]], xmax: float = 4.0) -> str:
+    """A short-form TextGrid of interval tiers that cover 0..xmax."""
+    out = ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", "0", str(xmax)]
+    out += ["<exists>", str(len(tiers))]
+    for name, rows in tiers.items():
+        out += ['"IntervalTier"', f'"{name}"', "0", str(xmax), str(len(rows))]
+        for start, end, text in rows:
+            out += [str(start), str(end), f'"{text}"']
+    return "\n".join(out) + "\n"
+
+
+def test_a_speakers_word_tier_takes_that_speakers_phones_only() -> None:
+    anna_words = [(0, 1, "hello"), (1, 2, "there"), (2, 4, "")]
+    ben_words = [(0, 2, ""), (2, 3, "good"), (3, 4, "morning")]
+    two = _tiers_grid(
+        {
+            "anna - words": anna_words,
+            "anna - phones": [(0, 1, "H"), (1, 2, "T"), (2, 4, "")],
+            "ben - words": ben_words,
+            "ben - phones": [(0, 2, ""), (2, 3, "G"), (3, 4, "M")],
+        }
+    )
+    ben = formats.loads(two, "textgrid", tier="ben - words")
+    assert [u.text for u in ben.units] == ["good", "morning"]
+    assert [p.label for p in ben.phones] == ["G", "M"]  # not anna's, which come first
+    anna = formats.loads(two, "textgrid", tier="anna - words")
+    assert [p.label for p in anna.phones] == ["H", "T"]
+    # a phone tier of no speaker still goes with any speaker's words
+    shared = _tiers_grid({"ben - words": ben_words, "phones": [(0, 2, "X"), (2, 4, "Y")]})
+    assert [p.label for p in formats.loads(shared, "textgrid", tier="ben - words").phones] == [
+        "X",
+        "Y",
+    ]
