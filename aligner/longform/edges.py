@@ -110,6 +110,7 @@ def grow_edges(run: WindowRun) -> int:
                     edge.start + p.end,
                     p.score,
                     tuple((lab, edge.start + a, edge.start + b) for lab, a, b in p.phones),
+                    p.evidence,
                 )
             added += 1
     if added:
