@@ -72,7 +72,7 @@ class ConfidenceModel:
             one away and the lowest of those up to two away.
     """
 
-    own: tuple[float, ...]
+    own: tuple[float, float, float, float, float, float]
     context: tuple[float, float, float, float]
 
 
@@ -174,7 +174,6 @@ class SlotEvidence:
             start and end slot (:mod:`qalign.aligner.qwen3.slot_evidence`).
         offset: classes (0 to 2) between the decoded class and the mean of the five
             classes around it, the larger of the two slots.
-        entropy: of the slot distribution in nats, the larger of the two slots.
         repair: classes between the decoded time and the slot's own argmax (the order
             constraints moved it), the larger of the two slots, at most 25.
         length: log of the word's length per unit of weight (characters) over the median
@@ -186,33 +185,31 @@ class SlotEvidence:
 
     near: float
     offset: float
-    entropy: float
     repair: float
     length: float
     tail: float
     pair: float | None = None
 
 
-#: Placed words of the Qwen3 path scoring below this are ``uncertain``. Chosen on the
-#: simulated engine's fit seed (``benchmarks/confidence_qwen3.py``): it flagged 90 of the
-#: 214 placed words more than 100 ms off there and none of the 274 within 20 ms (0.9
-#: flagged 103 and 12). README, "Confidence".
-QWEN3_UNCERTAIN_BELOW = 0.7
+#: Placed words of the Qwen3 path scoring below this are ``uncertain``: of the cuts 0.3,
+#: 0.5, 0.7, 0.8, 0.85 and 0.9, the highest that flagged none of the words within 20 ms on
+#: the simulated engine's fit seed (``benchmarks/confidence_qwen3.py --fit``): there it
+#: flagged 65 of the 193 placed words more than 100 ms off and none of the 283 within
+#: 20 ms (0.7 flagged 77 and 3). README, "Confidence".
+QWEN3_UNCERTAIN_BELOW = 0.5
 
 #: Fields of :class:`SlotEvidence` a single window measures (all but ``pair``).
-WINDOW_FIELDS = 6
+WINDOW_FIELDS = 5
 
 
 def slot_own_features(e: SlotEvidence) -> list[float]:
-    """Stage 1 inputs of the Qwen3 path: near, offset, entropy / 5, log(1 + repair), slow,
-    fast (positive and negative parts of ``length``), near the window's end (1 at the end,
-    0 from 2 s before it), placed twice, and the two placements' difference in classes
-    (at most 5; 0 when placed once)."""
+    """Inputs of the Qwen3 path's logistic stage: offset, log(1 + repair), slow, fast
+    (positive and negative parts of ``length``), near the window's end (1 at the end, 0
+    from 2 s before it), placed twice, and the two placements' difference in classes (at
+    most 5; 0 when placed once)."""
     twice = e.pair is not None
     return [
-        e.near,
         e.offset,
-        e.entropy / 5.0,
         math.log1p(e.repair),
         max(0.0, e.length),
         max(0.0, -e.length),
@@ -222,22 +219,29 @@ def slot_own_features(e: SlotEvidence) -> list[float]:
     ]
 
 
-#: Fitted on the simulated engine, seed 1 (``benchmarks/confidence_qwen3.py --fit``).
-QWEN3_MODEL = ConfidenceModel(
-    own=(2.073, 0.427, -0.54, 0.539, -1.249, 0.038, -5.079, -0.173, 0.954, -0.551),
-    context=(-3.296, 6.155, 0.644, -0.587),
-)
+#: The direction each input of :func:`slot_own_features` is known to push the score
+#: (+1 up, -1 down): a fit may only keep a weight of that sign.
+SLOT_SIGNS = (-1, -1, -1, -1, -1, 1, -1)
+
+
+#: Bias, then the weights of :func:`slot_own_features`: a logistic regression fitted on
+#: the simulated engine's seed 1 (``benchmarks/confidence_qwen3.py --fit``), each weight
+#: of its known sign (:data:`SLOT_SIGNS`; an input the fit wanted the other way is left
+#: out: the simulation does not exercise it). No context stage: a second stage over the
+#: neighbours' scores, fitted the same way, lowered the AUC on the held-out seeds.
+QWEN3_WEIGHTS: tuple[float, ...] = (2.803, -1.113, -0.471, -0.04, -5.22, 0.0, 0.886, -0.569)
 
 
 def slot_word_scores(
-    evidence: Sequence[SlotEvidence | None], model: ConfidenceModel | None = None
+    evidence: Sequence[SlotEvidence | None], weights: Sequence[float] | None = None
 ) -> list[float | None]:
-    """Scores in [0, 1] for the words of one recording in transcript order (``None``: not
-    placed, scored ``None`` and counting 0 for its neighbours' context); ``model``
-    defaults to :data:`QWEN3_MODEL`."""
-    model = model or QWEN3_MODEL
-    own = [0.0 if e is None else _linear(model.own, slot_own_features(e)) for e in evidence]
+    """Scores in [0, 1] of placed words (``None`` in, ``None`` out): the model's own
+    probability mass near the decoded times (``near``) times the fitted probability, from
+    the other evidence, that the word is within 50 ms rather than more than 100 ms off.
+    ``weights`` default to :data:`QWEN3_WEIGHTS`. The mass enters as a factor, not as a
+    fitted input: in the simulation every spoken word's peak is equally sharp, so a fit
+    could not learn what a flat, unsure distribution on a real model means."""
+    weights = weights or QWEN3_WEIGHTS
     return [
-        None if e is None else _linear(model.context, context_features(own, i))
-        for i, e in enumerate(evidence)
+        None if e is None else e.near * _linear(weights, slot_own_features(e)) for e in evidence
     ]

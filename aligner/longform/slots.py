@@ -109,7 +109,7 @@ def window_evidence(
 ) -> np.ndarray:
     """Per unit of one window: the slot evidence (:func:`~qalign.aligner.qwen3.slot_evidence.unit_evidence`),
     then the log ratio of its length per unit of weight to the window's median, and the
-    seconds from its end to the window's end (float64 ``[n, 6]``)."""
+    seconds from its end to the window's end (float64 ``[n, 5]``)."""
     from qalign.aligner.qwen3.slot_evidence import unit_evidence
 
     slots = unit_evidence(logits, decoded.start_classes, decoded.end_classes)

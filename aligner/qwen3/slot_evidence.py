@@ -9,7 +9,6 @@ that pick, how the model's probability is spread around it. Per slot:
 * ``offset``: classes between the decoded class and the probability-weighted mean of
   the five classes around it (0: the mass is centred on the pick; 0.5: split evenly
   with a neighbour, so the time is half a class uncertain);
-* ``entropy``: of the whole distribution, in nats (0: all mass on one class);
 * ``repair``: classes between the decoded class and the slot's own argmax (0 unless the
   order constraints moved the slot).
 
@@ -24,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Columns of :func:`unit_evidence`.
-FEATURES = ("near", "offset", "entropy", "repair")
+FEATURES = ("near", "offset", "repair")
 # Rows per chunk of the softmax, to keep temporaries small.
 _CHUNK_ROWS = 256
 # Repairs are counted up to this many classes (farther is as bad).
@@ -32,7 +31,7 @@ _MAX_REPAIR = 25.0
 
 
 def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Per slot ``[near, offset, entropy, repair]`` (float64 ``[2n, 4]``).
+    """Per slot ``[near, offset, repair]`` (float64 ``[2n, 3]``).
 
     Args:
         logits: ``[2n, C]`` raw logits (rows ``2i``, ``2i + 1``: unit ``i``'s start, end).
@@ -42,7 +41,7 @@ def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
     n_slots, n_classes = values.shape
     centre = np.clip(np.rint(np.asarray(classes, dtype=np.float64)), 0, n_classes - 1)
     centre = centre.astype(np.int64)
-    out = np.zeros((n_slots, 4), dtype=np.float64)
+    out = np.zeros((n_slots, 3), dtype=np.float64)
     offsets = np.arange(-2, 3)
     for r0 in range(0, n_slots, _CHUNK_ROWS):
         chunk = values[r0 : r0 + _CHUNK_ROWS].astype(np.float64)
@@ -52,9 +51,6 @@ def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
         chunk -= chunk[rows, best][:, None]
         probs = np.exp(chunk)
         probs /= probs.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.where(probs > 0, np.log(probs), 0.0)
-        entropy = -(probs * logs).sum(axis=1)
         around = c[:, None] + offsets
         inside = (around >= 0) & (around < n_classes)
         local = np.where(inside, probs[rows[:, None], np.clip(around, 0, n_classes - 1)], 0.0)
@@ -63,15 +59,14 @@ def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
         mean = (local * offsets).sum(axis=1) / np.maximum(total, 1e-300)
         out[r0 : r0 + chunk.shape[0], 0] = np.clip(near, 0.0, 1.0)
         out[r0 : r0 + chunk.shape[0], 1] = np.where(total > 0, np.abs(mean), 2.0)
-        out[r0 : r0 + chunk.shape[0], 2] = entropy
-        out[r0 : r0 + chunk.shape[0], 3] = np.minimum(np.abs(best - c), _MAX_REPAIR)
+        out[r0 : r0 + chunk.shape[0], 2] = np.minimum(np.abs(best - c), _MAX_REPAIR)
     return out
 
 
 def unit_evidence(
     logits: np.ndarray, start_classes: np.ndarray, end_classes: np.ndarray
 ) -> np.ndarray:
-    """Per unit ``[near, offset, entropy, repair]`` (float64 ``[n, 4]``): the worse slot of two.
+    """Per unit ``[near, offset, repair]`` (float64 ``[n, 3]``): the worse slot of two.
 
     Args:
         logits: ``[2n, C]`` slot logits of one window.

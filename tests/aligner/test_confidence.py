@@ -6,10 +6,13 @@ import pytest
 
 from qalign.aligner.confidence import (
     QWEN3_UNCERTAIN_BELOW,
+    QWEN3_WEIGHTS,
+    SLOT_SIGNS,
     UNCERTAIN_BELOW,
     SlotEvidence,
     WordEvidence,
     phone_agreement,
+    slot_own_features,
     slot_word_scores,
     status_of,
     word_scores,
@@ -73,7 +76,7 @@ def test_status_threshold():
 
 def sure(**change: float) -> SlotEvidence:
     """A word the model placed sharply, at its argmax, of ordinary length, mid-window."""
-    base = {"near": 0.95, "offset": 0.1, "entropy": 0.3, "repair": 0.0, "length": 0.0, "tail": 10}
+    base = {"near": 0.95, "offset": 0.1, "repair": 0.0, "length": 0.0, "tail": 10}
     return SlotEvidence(**{**base, **change})
 
 
@@ -89,6 +92,7 @@ def test_a_sharply_placed_run_scores_above_the_qwen3_cut():
         sure(repair=6.0, near=0.3),  # the order constraints moved a slot off its peak
         sure(offset=0.5),  # the mass is split with the next class
         sure(pair=0.32),  # an overlapping window put it four classes away
+        sure(near=0.05),  # the model is unsure: its mass is spread out
     ],
 )
 def test_each_kind_of_slot_evidence_lowers_the_score(bad):
@@ -108,6 +112,11 @@ def test_two_placements_that_agree_raise_the_score_and_disagreement_lowers_it_st
     scores = [slot_word_scores([sure(pair=d)])[0] for d in (0.0, 0.08, 0.16, 0.32)]
     assert scores[0] > alone
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1] + 0.05
+
+
+def test_the_fitted_qwen3_weights_push_each_way_they_are_known_to():
+    assert len(QWEN3_WEIGHTS) == len(SLOT_SIGNS) + 1 == len(slot_own_features(sure())) + 1
+    assert all(w * sign >= 0 for w, sign in zip(QWEN3_WEIGHTS[1:], SLOT_SIGNS, strict=True))
 
 
 def test_unplaced_qwen3_words_stay_unscored():
