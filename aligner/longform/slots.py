@@ -4,9 +4,12 @@ Such an engine scores, for every unit, a start slot and an end slot over time
 classes (80 ms each). :class:`SlotWindows` turns a batch of windows into
 logits (:meth:`SlotWindows.slot_logits`, the engine's part) and decodes them
 with the project's decoders (:mod:`qalign.aligner.qwen3.decoding`): the monotonic
-decoder finds the most probable ordered times, and each unit's score is the
+decoder finds the most probable ordered times, and each unit's window score is the
 probability mass the model puts within one class of the decoded time, so the
-layer's decisions rest on the model's probabilities, not only its argmax.
+layer's decisions rest on the model's probabilities, not only its argmax. Each
+placement also carries its evidence (:func:`window_evidence`); once every window has
+run, :meth:`SlotWindows.rescore` turns it, with the layer's second placements, into
+the final score (:func:`qalign.aligner.confidence.slot_word_scores`).
 
 :class:`Qwen3Windows` is the real model behind the layer.
 """
