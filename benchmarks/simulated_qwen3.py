@@ -263,6 +263,8 @@ def run(rec: SimRecording, seed: int = 0) -> tuple[Alignment, dict]:
         "stitched_error_ms": 1000 * float(np.mean(errors)) if errors else None,
         "single_window_error_ms": 1000 * single_window_error(rec, engine),
         "matched_unaligned": sum(1 for k in matched if units[k].status == "unaligned"),
+        "matched_uncertain": sum(1 for k in matched if units[k].status == "uncertain"),
+        "matched": len(matched),
         "inserted_flagged": (
             sum(1 for k in rec.unspoken if units[k].status == "unaligned") / len(rec.unspoken)
         )
