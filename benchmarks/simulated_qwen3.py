@@ -9,7 +9,11 @@ the real model is reported to (see the project's user reports):
   background noise over all classes);
 * a unit spoken after the window's end piles onto the window's last frames;
   one spoken before its start is put at 0;
-* a few slots collapse to zero length (2 %) or come out of order (1 %);
+* a few slots collapse to zero length (2 %) or come out of order (1 %: the start
+  slot 6 classes early). The issue does not say whether the real model's slips
+  depend on the window; by default each window draws its own (a unit cut
+  differently may not slip again); ``slips="unit"`` (``--slips unit``) makes the
+  same units slip in every window, the pessimistic case;
 * where text and audio disagree (the unit is never spoken) the logits are flat:
   the model is unsure.
 
@@ -169,10 +173,19 @@ class SimulatedQwen3(SlotWindows):
 
     name = "qwen3-simulated"
 
-    def __init__(self, recording: SimRecording, seed: int = 0, decoder: str = "monotonic") -> None:
+    def __init__(
+        self,
+        recording: SimRecording,
+        seed: int = 0,
+        decoder: str = "monotonic",
+        slips: str = "window",
+    ) -> None:
         super().__init__(decoder, step_ms=80, classes=5000)
         self.recording = recording
         self.seed = seed
+        if slips not in ("window", "unit"):
+            raise ValueError(f"slips must be 'window' or 'unit', not {slips!r}")
+        self.slips = slips
 
     @property
     def source(self) -> Source:
@@ -205,6 +218,8 @@ class SimulatedQwen3(SlotWindows):
             else:
                 peaks = [s / STEP + rng.normal(0, 0.5), e / STEP + rng.normal(0, 0.5)]
                 roll = rng.random()
+                if self.slips == "unit":  # the same units slip in every window
+                    roll = np.random.default_rng((self.seed, k, 1)).random()
                 if roll < 0.02:
                     peaks[1] = peaks[0]  # zero-length
                 elif roll < 0.03:
@@ -244,8 +259,8 @@ def single_window_error(rec: SimRecording, engine: SimulatedQwen3) -> float:
     return float(np.mean(errors)) if errors else 0.0
 
 
-def run(rec: SimRecording, seed: int = 0) -> tuple[Alignment, dict]:
-    engine = SimulatedQwen3(rec, seed)
+def run(rec: SimRecording, seed: int = 0, slips: str = "window") -> tuple[Alignment, dict]:
+    engine = SimulatedQwen3(rec, seed, slips=slips)
     aligner = LongFormAligner(engine, vad=False)
     t0 = time.perf_counter()
     result = aligner.align(rec.samples(), rec.transcript, "English")
@@ -278,11 +293,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, default=120.0)
     ap.add_argument("--defects", nargs="*", default=[], help="defect names, or 'all'")
+    ap.add_argument(
+        "--slips",
+        choices=("window", "unit"),
+        default="window",
+        help="collapsed and out-of-order slots drawn per window (default) or per unit "
+        "(the same units slip in every window: a harder, pessimistic case)",
+    )
     args = ap.parse_args(argv)
     defects = list(DEFECTS) if args.defects == ["all"] else args.defects
     for defect in [None, *defects]:
-        _, row = run(build(args.minutes, defect))
-        print(json.dumps({"case": defect or "clean", "minutes": args.minutes, **row}), flush=True)
+        _, row = run(build(args.minutes, defect), slips=args.slips)
+        row = {"case": defect or "clean", "minutes": args.minutes, "slips": args.slips, **row}
+        print(json.dumps(row), flush=True)
     return 0
 
 
