@@ -199,8 +199,10 @@ def build(minutes: float, defect: str | None = None, seed: int = 0) -> Recording
         t += samples.size / SR + PAUSE
 
     if defect == "intro18":
-        intro = paragraph(random.Random(seed + 2000), sentences=4)
+        # Enough sentences for 18 s, cut there (the last word may be cut short).
+        intro = paragraph(random.Random(seed + 2000), sentences=8)
         samples, _ = _speak(intro)
+        assert samples.size >= 18 * SR, "the intro paragraph is shorter than 18 s"
         samples = samples[: 18 * SR]
         add(samples)
         rec.defect_span = (0.0, t)

@@ -19,7 +19,9 @@ Per item:
    noise), for where they agree again; the nearest agreement wins and the
    windows go on from it. What was skipped stays unaligned.
 4. **Stitch** (:func:`~qalign.aligner.longform.stitch.stitch`): statuses,
-   interpolated gaps, stretches; sentences as segments.
+   interpolated gaps, stretches; sentences as segments. Before it, a refinement
+   pass (:mod:`~qalign.aligner.longform.refine`) drops false matches and
+   re-aligns the text next to each gap between its now-known neighbours.
 
 Everything is deterministic: the same input gives the same output.
 """
@@ -35,6 +37,7 @@ import numpy as np
 
 from qalign.aligner.base import Aligner, AlignRequest
 from qalign.aligner.longform.engine import Script, WindowEngine
+from qalign.aligner.longform.refine import refine
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import Kept, stitch
 from qalign.aligner.longform.walk import Progress, WindowRun
@@ -125,6 +128,7 @@ class LongFormAligner(Aligner):
         speech, reader = self._open(request)
         run = WindowRun(engine, script, speech, reader, self.progress)
         run.go()
+        refine(run)
         kept, tentative = _rescored(engine, script, run)
         units, phones, stretches = stitch(
             script,

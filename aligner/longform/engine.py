@@ -57,6 +57,9 @@ class WindowJob:
         first: index of the first unit offered.
         stop: one past the last unit offered.
         open_end: the window may end before unit ``stop - 1`` (more text than audio).
+        open_start: the window's audio may begin after unit ``first`` (the text before
+            it is not spoken there). An engine that cannot express this may ignore it:
+            the layer keeps only units that look placed, not piled at the window's start.
         start: where the window starts in the recording, seconds (for logs and simulations).
     """
 
@@ -65,6 +68,7 @@ class WindowJob:
     stop: int
     open_end: bool = True
     start: float = 0.0
+    open_start: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,13 @@
   reason: ``text not heard`` when the gap holds little speech for the text (or
   the recovery search skipped it), ``not matched`` when there is speech but it
   did not agree with the text. Runs of three or more uncertain units become
-  ``low confidence`` stretches. Audio the recovery search skipped that holds
-  speech becomes a stretch with no units: ``speech not in transcript``.
+  ``low confidence`` stretches. Audio with no units in it becomes a stretch
+  with an empty unit range: ``speech not in transcript`` where the recovery
+  search skipped speech or where two neighbouring placed units (or the file's
+  start or end) leave :data:`MIN_REPORTED_SPEECH` s of speech between them that
+  no text explains, and ``no speech`` over non-speech (silence, noise, music:
+  what the speech map does not call speech) of :data:`NO_SPEECH_SECONDS` or more
+  that no stretch of units covers.
 """
 
 from __future__ import annotations
@@ -31,6 +36,15 @@ TEXT_NOT_HEARD = "text not heard"
 NOT_MATCHED = "not matched"
 LOW_CONFIDENCE = "low confidence"
 SPEECH_NOT_IN_TEXT = "speech not in transcript"
+NO_SPEECH = "no speech"
+#: Non-speech at least this long (s) is reported as a ``no speech`` stretch.
+NO_SPEECH_SECONDS = 10.0
+#: Speech (s) with no text that is reported as ``speech not in transcript``.
+MIN_REPORTED_SPEECH = 2.0
+#: Speech (s) between two units that no text explains: more than this, plus
+#: :data:`SPEECH_PER_WEIGHT` s per unit of weight of the units between them.
+UNEXPLAINED_SPEECH = 1.0
+SPEECH_PER_WEIGHT = 0.1
 #: Speech (seconds per unit of weight) below which a gap counts as not holding its text.
 _HEARD_SECONDS_PER_WEIGHT = 0.03
 #: Gaps of at most this many units between kept units may be filled as ``uncertain``.
@@ -51,6 +65,14 @@ class Kept:
     score: float | None
     phones: tuple[tuple[str, float, float], ...] = ()
     evidence: tuple[float, ...] = ()
+
+
+def unexplained(
+    speech: SpeechMap, weights: Sequence[float], start: float, end: float, i: int, j: int
+) -> bool:
+    """Whether ``start..end`` holds more speech than units ``i:j`` (spoken there) could explain."""
+    allowed = UNEXPLAINED_SPEECH + SPEECH_PER_WEIGHT * sum(weights[i:j])
+    return end - start > allowed and speech.speech_seconds(start, end) > allowed
 
 
 def stitch(
@@ -172,12 +194,36 @@ def _stretches(
         if j - i >= _MIN_UNCERTAIN_RUN:
             out.append(Stretch(units[i].start, units[j - 1].end, i, j, LOW_CONFIDENCE, "uncertain"))
         i = j
-    for a, b in skipped_audio:
-        if speech.speech_seconds(a, b) >= 2.0:
-            index = _index_at(units, a)
-            out.append(Stretch(a, b, index, index, SPEECH_NOT_IN_TEXT, "unaligned"))
+    silent: list[tuple[float, float]] = []
+    for a, b in [*skipped_audio, *_untexted(units, speech)]:
+        if speech.speech_seconds(a, b) < MIN_REPORTED_SPEECH:
+            continue
+        if any(a < y and x < b for x, y, _ in silent):
+            continue
+        silent.append((a, b, SPEECH_NOT_IN_TEXT))
+    for a, b in speech.pauses(0.0, speech.duration, NO_SPEECH_SECONDS):
+        # Inside a run of unaligned units, their stretch already says it.
+        if not any(st.start < b and a < st.end for st in out if st.unit_end > st.unit_start):
+            silent.append((a, b, NO_SPEECH))
+    for a, b, reason in silent:
+        index = _index_at(units, a)
+        out.append(Stretch(a, b, index, index, reason, "unaligned"))
     out.sort(key=lambda s: (s.start, s.unit_start))
     return out
+
+
+def _untexted(units: Sequence[Unit], speech: SpeechMap) -> list[tuple[float, float]]:
+    """Spans between neighbouring placed units (and the file's ends) with no unit in them."""
+    if not units:
+        return []
+    placed = [u.status != "unaligned" for u in units]
+    spans = [(0.0, units[0].start)] if placed[0] else []
+    spans += [
+        (a.end, b.start) for a, b, pa, pb in zip(units, units[1:], placed, placed[1:]) if pa and pb
+    ]
+    if placed[-1]:
+        spans.append((units[-1].end, speech.duration))
+    return [(a, b) for a, b in spans if b - a >= MIN_REPORTED_SPEECH]
 
 
 def _index_at(units: Sequence[Unit], t: float) -> int:

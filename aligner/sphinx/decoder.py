@@ -157,6 +157,7 @@ class Decoder:
         prons: Sequence[tuple[tuple[str, ...], ...]],
         *,
         ends: range | None = None,
+        starts: range | None = None,
         relaxed: bool = False,
         phones: bool = True,
         scores: bool = True,
@@ -165,6 +166,8 @@ class Decoder:
 
         Args:
             ends: word counts the grammar may stop after (``None``: all words).
+            starts: words the grammar may begin at (``None``: the first only), at no cost:
+                the audio may start inside the text, the acoustics choose where.
             relaxed: any word may be skipped (at a cost of :data:`_SKIP_PROB`).
             phones: run the phone pass; when it fails the words come back without phones.
             scores: score the words (:mod:`qalign.aligner.confidence`; costs a phone-loop
@@ -193,13 +196,19 @@ class Decoder:
         final = n + 1
         allowed = sorted(set(ends)) if ends is not None else [n]
         reach = _MAX_SKIP if relaxed else 0
+        begin = set(starts) if starts is not None else set()
         transitions: list[tuple[Any, ...]] = []
         for j in range(n):
             targets = [(j + 1, 1.0)]
             targets += [(final, _skip_prob(e - j - 1)) for e in allowed if 0 <= e - j - 1 <= reach]
-            for i in range(max(0, j - reach), j + 1):
+            sources = list(range(max(0, j - reach), j + 1))
+            if j in begin and sources[0] > 0:
+                sources.insert(0, 0)
+            for i in sources:
+                # An open start enters word j from the first state at no cost.
+                skip = 1.0 if i == 0 and j in begin else _skip_prob(j - i)
                 for target, p_end in targets:
-                    p = _skip_prob(j - i) * p_end
+                    p = skip * p_end
                     transitions += [(i, target, max(p, 1e-32), name) for name in names[j]]
         if allowed and allowed[0] == 0 or (relaxed and n <= reach):
             transitions.append((0, final, 1.0 if allowed[0] == 0 else _skip_prob(n)))

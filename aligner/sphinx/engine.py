@@ -120,11 +120,14 @@ class SphinxWindows(WindowEngine):
         prons = script.data[job.first : job.stop]
         pcm = pcm16(job.samples)
         ends = range(1, len(prons) + 1) if job.open_end else None
+        starts = range(len(prons)) if job.open_start else None
         try:
-            got = dec.decode(pcm, prons, ends=ends, phones=self.phones)
+            got = dec.decode(pcm, prons, ends=ends, starts=starts, phones=self.phones)
         except DecodeFailed:
             try:
-                got = dec.decode(pcm, prons, ends=ends, relaxed=True, phones=self.phones)
+                got = dec.decode(
+                    pcm, prons, ends=ends, starts=starts, relaxed=True, phones=self.phones
+                )
             except DecodeFailed as exc:
                 logger.debug("sphinx: no path through a window of %d words (%s)", len(prons), exc)
                 return []
