@@ -11,17 +11,18 @@ both neighbours of every gap are known, and this pass
    (:data:`MAX_UNIT_SECONDS` plus :data:`MAX_SECONDS_PER_WEIGHT` per unit of
    weight), and a short chain of consecutive kept units (under
    :data:`ISLAND_UNITS`) cut off from its neighbours by speech that no text
-   between them explains
-   (:func:`unexplained`): the text is in order, so speech between two
-   neighbouring units means one side is misplaced, and the short side is the
-   chance match;
+   between them explains (:func:`~qalign.aligner.longform.stitch.unexplained`):
+   the text is in order, so speech between two neighbouring units means one
+   side is misplaced, and the short side is the chance match; and a chain
+   shorter than an anchor run with text skipped on both sides;
 2. **re-aligns each gap from its right neighbour backwards**, one pause at a
    time: the audio from the nearest speech onset before the neighbour up to it,
-   with the last units of the gap, the text allowed to start anywhere
-   (``WindowJob.open_start``) and to end only at the neighbour. A probe is
-   accepted when the units it places run up to the neighbour, start where its
-   speech starts and are placed confidently (median score at the engine's
-   ``sure_score``); then the next pause back is tried. What remains is then
+   with the last units of the gap and the neighbour itself, the text allowed to
+   start anywhere (``WindowJob.open_start``) and to end only at the neighbour.
+   A probe is taken when the units it places run up to the neighbour, the
+   neighbour stays where it was, they start where the probe's speech starts and
+   are placed confidently (median score at the engine's ``sure_score``); then
+   the next pause back is tried. What remains is then
    re-aligned forward from the left neighbour the same way. Units next to a gap
    that the engine placed without confidence are re-aligned with it.
 
@@ -35,6 +36,7 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
+from qalign.aligner.longform.anchors import MIN_RUN
 from qalign.aligner.longform.engine import WindowJob
 from qalign.aligner.longform.stitch import Kept, unexplained
 
@@ -48,8 +50,9 @@ ISLAND_UNITS = 8
 #: A kept unit longer than this plus :data:`MAX_SECONDS_PER_WEIGHT` per unit of weight is dropped.
 MAX_UNIT_SECONDS = 2.0
 MAX_SECONDS_PER_WEIGHT = 0.5
-#: Probes per gap and direction.
+#: Probes per gap and direction, and the most audio (s) one probe adds to the gap's edge.
 MAX_PROBES = 8
+MAX_PROBE_SECONDS = 12.0
 #: Speech (s) a probe needs to be worth running, and the most it may leave before its units.
 MIN_PROBE_SPEECH = 0.3
 LEAD_SPEECH = 0.5
@@ -57,6 +60,8 @@ LEAD_SPEECH = 0.5
 RESUME_SECONDS = 1.0
 #: Shortest pause (s) that counts as a place where speech may resume.
 ONSET_PAUSE = 0.15
+#: Seconds a probe's kept neighbour may move for the probe to be taken.
+ANCHOR_TOLERANCE = 0.2
 #: Uncertain units next to a gap re-aligned with it, on each side.
 SOFT_EDGE = 4
 
@@ -102,10 +107,14 @@ def drop_false(run: WindowRun) -> list[int]:
     )
     if len(chains) == 1:
         return out
+    n = len(weights)
     for chain, before, after in zip(chains, cut_before, cut_after):
-        if len(chain) < ISLAND_UNITS and (before or after):
+        # Text skipped on both sides of a run shorter than an anchor run: a chance match.
+        lonely = len(chain) < MIN_RUN and chain[0] > 0 and chain[-1] < n - 1
+        lonely = lonely and chain[0] - 1 not in kept and chain[-1] + 1 not in kept
+        if len(chain) < ISLAND_UNITS and (before or after) or lonely:
             logger.debug(
-                "dropped units %d-%d at %.2f s: cut off by speech no text explains",
+                "dropped units %d-%d at %.2f s: a chance match",
                 chain[0],
                 chain[-1],
                 kept[chain[0]].start,
@@ -150,7 +159,7 @@ def _refill(run: WindowRun, i: int, j: int) -> None:
     tr = kept[j].start if j < run.n else speech.duration
     if j < run.n:
         j, tr = _backward(run, i, j, tl, tr)
-    if i > 0 or j == run.n:
+    if i > 0:
         _forward(run, i, j, tl, tr)
     for x, k in old.items():  # not re-placed: as the walk had them, when they still fit
         if x not in kept and tl <= k.start and k.end <= tr:
@@ -163,80 +172,84 @@ def _span(run: WindowRun, seconds: float) -> int:
 
 def _backward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> tuple[int, float]:
     """Place the gap's last units pause by pause back from the right neighbour; the new ``(j, tr)``."""
-    speech, weights = run.speech, run.script.weights
+    speech = run.speech
     for _ in range(MAX_PROBES):
         if j <= i or speech.speech_seconds(tl, tr) < MIN_PROBE_SPEECH:
             break
         a0 = _onset_before(run, tl, tr)
+        if tr - a0 > MAX_PROBE_SECONDS:
+            break  # the speech before lies beyond a long pause: not this text's
+        anchor = run.kept[j]
         first = max(i, j - _span(run, speech.speech_seconds(a0, tr)))
+        # The neighbour is offered too, so the text ends on it, not piled at the window's end.
         job = WindowJob(
-            run.reader.read(a0, tr), first, j, open_end=False, start=a0, open_start=True
+            run.reader.read(a0, anchor.end), first, j + 1, open_end=False, start=a0, open_start=True
         )
         (got,) = run._place([(a0, job)], probe=True)
-        chain = _run_to(got, j)
-        if not _trusted(run, chain) or speech.speech_seconds(a0, chain[0].start) > LEAD_SPEECH:
+        chain = _checked(run, _run_to(got, j + 1), anchor)
+        if not chain or speech.speech_seconds(a0, chain[0].start) > LEAD_SPEECH:
+            logger.debug("refinement back from unit %d (%.2f s) stops at %.2f s", j, tr, a0)
             break
-        if any(
-            unexplained(speech, weights, p.end, q.start, q.index, q.index)
-            for p, q in zip(chain, chain[1:])
-        ):
-            break
-        logger.debug(
-            "refined units %d-%d at %.2f-%.2f s (back from unit %d; scores %s)",
-            chain[0].index,
-            chain[-1].index,
-            chain[0].start,
-            chain[-1].end,
-            j,
-            [round(k.score, 2) for k in chain if k.score is not None],
-        )
-        for k in chain:
-            run.kept[k.index] = k
+        _take(run, chain, f"back from unit {j}")
         j, tr = chain[0].index, chain[0].start
     return j, tr
 
 
 def _forward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> None:
     """Place the gap's first units pause by pause on from the left neighbour."""
-    speech, weights = run.speech, run.script.weights
+    speech = run.speech
     for _ in range(MAX_PROBES):
         if j <= i or speech.speech_seconds(tl, tr) < MIN_PROBE_SPEECH:
             break
         resume = speech.next_speech(tl)
         if resume is None or resume - tl > RESUME_SECONDS:
             break  # the audio after the left neighbour starts with a long pause
-        a1 = _pause_after(run, tl, tr)
+        a1 = min(_pause_after(run, tl, tr), tl + MAX_PROBE_SECONDS)
+        anchor = run.kept[i - 1]
         stop = min(j, i + _span(run, speech.speech_seconds(tl, a1)))
-        job = WindowJob(run.reader.read(tl, a1), i, stop, open_end=True, start=tl)
-        (got,) = run._place([(tl, job)], probe=True)
-        chain = _run_from(got, i)
-        if not _trusted(run, chain) or speech.speech_seconds(chain[-1].end, a1) > LEAD_SPEECH:
+        job = WindowJob(run.reader.read(anchor.start, a1), i - 1, stop, start=anchor.start)
+        (got,) = run._place([(anchor.start, job)], probe=True)
+        chain = _checked(run, _run_from(got, i - 1), anchor)
+        if not chain or speech.speech_seconds(chain[-1].end, a1) > LEAD_SPEECH:
+            logger.debug("refinement on from unit %d (%.2f s) stops at %.2f s", i - 1, tl, a1)
             break
-        if any(
-            unexplained(speech, weights, p.end, q.start, q.index, q.index)
-            for p, q in zip(chain, chain[1:])
-        ):
-            break
-        logger.debug(
-            "refined units %d-%d at %.2f-%.2f s (on from unit %d; scores %s)",
-            chain[0].index,
-            chain[-1].index,
-            chain[0].start,
-            chain[-1].end,
-            i - 1,
-            [round(k.score, 2) for k in chain if k.score is not None],
-        )
-        for k in chain:
-            run.kept[k.index] = k
+        _take(run, chain, f"on from unit {i - 1}")
         i, tl = chain[-1].index + 1, chain[-1].end
 
 
-def _trusted(run: WindowRun, chain: list[Kept]) -> bool:
-    """A probe's units are taken when their (lower) median score reaches the engine's ``sure_score``."""
+def _checked(run: WindowRun, chain: list[Kept], anchor: Kept) -> list[Kept]:
+    """A probe's run less its anchor, when the anchor stayed put (within :data:`ANCHOR_TOLERANCE`),
+    the units are placed confidently (lower median score at the engine's ``sure_score``) and
+    no speech between them is unexplained; else empty."""
+    ends = [k for k in chain if k.index == anchor.index]
+    if not ends or abs(ends[0].start - anchor.start) > ANCHOR_TOLERANCE:
+        return []
+    chain = [k for k in chain if k.index != anchor.index]
     if not chain:
-        return False
+        return []
     scores = sorted(1.0 if k.score is None else k.score for k in chain)
-    return scores[(len(scores) - 1) // 2] >= run.engine.sure_score
+    if scores[(len(scores) - 1) // 2] < run.engine.sure_score:
+        return []
+    weights = run.script.weights
+    if any(
+        unexplained(run.speech, weights, p.end, q.start, q.index, q.index)
+        for p, q in zip(chain, chain[1:])
+    ):
+        return []
+    return chain
+
+
+def _take(run: WindowRun, chain: list[Kept], how: str) -> None:
+    logger.debug(
+        "refined units %d-%d at %.2f-%.2f s (%s)",
+        chain[0].index,
+        chain[-1].index,
+        chain[0].start,
+        chain[-1].end,
+        how,
+    )
+    for k in chain:
+        run.kept[k.index] = k
 
 
 def _onset_before(run: WindowRun, tl: float, tr: float) -> float:

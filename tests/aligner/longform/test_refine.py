@@ -51,7 +51,7 @@ class _Truthful(WindowEngine):
             for i in range(job.first, job.stop):
                 s, e = self.truth.get(i, (-1.0, -1.0))
                 s, e = s - job.start, e - job.start
-                if 0 <= s and e <= length:
+                if 0 <= s and e <= length + 1e-3:
                     got.append(Placed(i, s, e, 0.9))
                 elif s < 0 and not job.open_start:  # text before the audio: forced onto its start
                     got.append(Placed(i, 0.0, 0.01, 0.9))
@@ -148,3 +148,14 @@ def test_nothing_changes_when_everything_agrees():
     assert run.kept == before and engine.jobs == []
     _, _, stretches = stitch(run.script, run.kept, engine, speech)
     assert stretches == []
+
+
+def test_two_units_alone_between_skipped_text_are_a_chance_match():
+    truth = {**_words(0, 10, 1.0), **_words(40, 20, 6.0)}
+    speech = _speech(20.0, [(1.0, 4.9), (5.0, 5.5), (6.0, 13.9)])
+    engine = _Truthful(truth)
+    run = _run(engine, 60, speech)
+    run.kept = {i: Kept(i, *truth[i], 0.9) for i in [*range(10), *range(40, 60)]}
+    run.kept[20] = Kept(20, 5.0, 5.2, 0.9)  # never spoken: a cough taken for two words
+    run.kept[21] = Kept(21, 5.2, 5.5, 0.9)
+    assert drop_false(run) == [20, 21]
