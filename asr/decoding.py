@@ -21,7 +21,9 @@ from typing import Any
 
 import torch
 
-#: Answer positions the cache holds at first; a longer answer doubles it.
+#: Answer positions the cache holds at first, and how many more each time it is full:
+#: attention reads the whole capacity every step, so room far beyond the answer
+#: costs bandwidth, and growing costs one copy of the cache per CACHE_STEP steps.
 CACHE_STEP = 256
 
 
@@ -47,16 +49,13 @@ def greedy_decode(
     Returns:
         The generated ids of each request, without the stop id.
     """
-    from qalign.aligner.qwen3.text_model import TextModel
+    from qalign.asr.batch_decoder import BatchDecoder
 
     if len(prompts) != len(budgets):
         raise ValueError(f"{len(prompts)} prompts but {len(budgets)} budgets")
     steps = max((int(b) for b in budgets), default=0)
     if not prompts or steps <= 0:
         return [[] for _ in prompts]
-    lm = model.model.language_model
-    text = TextModel(lm)
-    embed = lm.get_input_embeddings()
     device = prompts[0].device
     batch = len(prompts)
     longest = max(p.shape[0] for p in prompts)
@@ -64,24 +63,40 @@ def greedy_decode(
     stops = torch.tensor(sorted(set(int(i) for i in stop_ids)), dtype=torch.long, device=device)
     limits = torch.tensor([int(b) for b in budgets], dtype=torch.long, device=device)
     pad = torch.full((batch,), pad_id, dtype=torch.long, device=device)
-    outputs: list[list[int]] = [[] for _ in prompts]
+    chosen_ids = torch.empty((batch, steps), dtype=torch.long, device=device)
+    feed = torch.empty(batch, dtype=torch.long, device=device)
     done = limits <= 0
+    stopped = torch.zeros_like(done)
 
     # Room for the prompts and the first CACHE_STEP answer tokens; a longer answer
-    # doubles the room (a few times per decode, never per step).
-    cache = text.new_cache(batch, longest + min(steps, CACHE_STEP), prompts[0])
-    hidden = text.prefill(list(prompts), cache)
+    # grows it by CACHE_STEP positions (once per CACHE_STEP steps, never per step).
+    decoder = BatchDecoder(model, batch, longest + min(steps, CACHE_STEP), prompts[0])
+    hidden = decoder.prefill(list(prompts))
+    taken = steps
     for step in range(steps):
-        chosen = model.lm_head(hidden).argmax(dim=-1)
+        chosen = decoder.choose(hidden)
         if step == 0 and on_first_token is not None:
             on_first_token()
-        stopped = torch.isin(chosen, stops) if stops.numel() else torch.zeros_like(done)
-        for row in torch.nonzero(~done & ~stopped).flatten().tolist():
-            outputs[row].append(int(chosen[row]))
-        done = done | stopped | (limits <= step + 1)
+        chosen_ids[:, step] = chosen
+        if stops.numel():
+            torch.isin(chosen, stops, out=stopped)
+        done |= stopped
+        done |= limits <= step + 1
         if bool(done.all()):
+            taken = step + 1
             break
-        if int(cache.lengths.max()) >= cache.capacity:
-            text.grow(cache, min(2 * cache.capacity, longest + steps))
-        hidden = text.step(embed(torch.where(done, pad, chosen)), cache)
-    return outputs
+        if step + 1 + longest > decoder.capacity:
+            decoder.grow(min(decoder.capacity + CACHE_STEP, longest + steps))
+        torch.where(done, pad, chosen, out=feed)
+        hidden = decoder.step(feed)
+    return _answers(chosen_ids[:, :taken].tolist(), [int(b) for b in budgets], set(stops.tolist()))
+
+
+def _answers(chosen: list[list[int]], budgets: list[int], stops: set[int]) -> list[list[int]]:
+    """Each row's ids up to its budget and before its first stop id."""
+    out = []
+    for ids, budget in zip(chosen, budgets):
+        ids = ids[: max(budget, 0)]
+        end = next((i for i, t in enumerate(ids) if t in stops), len(ids))
+        out.append(ids[:end])
+    return out

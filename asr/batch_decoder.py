@@ -1,0 +1,222 @@
+"""One decoding step for a batch of sequences, on buffers allocated once per decode.
+
+:class:`BatchDecoder` holds, for a batch of ``B`` rows and ``capacity`` positions:
+
+* the key/value cache (:class:`~qalign.aligner.qwen3.text_model.StaticCache`, filled by
+  the packed prefill of :class:`~qalign.aligner.qwen3.text_model.TextModel`);
+* the rotary cos/sin table of every position, computed once by the model's own
+  rotary module (each position's row is what the module gives for that position
+  alone, so the table changes no value);
+* every activation a step writes: the hidden state, the projections, the attention
+  scores and probabilities (sized by the capacity), the MLP activations and the
+  vocabulary logits (``B x vocab``).
+
+A step (:meth:`BatchDecoder.step`) writes into those buffers through ``out=``
+arguments and in-place operations, so nothing sized by the cache, the vocabulary
+or a weight matrix is allocated per step; what remains are the few-kilobyte
+results of the fused RMS norms and of indexing (served from the allocator's free
+lists). Nothing is copied out of the cache: attention runs over the whole
+capacity, where each row's keys and values are one contiguous matrix that the
+products read in place (positions not yet filled are zeros under a ``-inf``
+bias). The capacity therefore grows in small steps (:data:`qalign.asr.decoding.CACHE_STEP`)
+rather than being the largest budget from the start.
+
+The arithmetic is the model's, operation for operation: the norms are
+``rms_norm`` without weight, then the weight multiplied in the model's dtype (bit
+for bit what transformers' ``Qwen3RMSNorm`` computes, in fp32 and bf16), rotary
+positions as ``x * cos + rotate_half(x) * sin``, the scores rounded to the
+model's dtype before the float32 softmax, as :meth:`TextModel.step` does. The
+projections call ``torch.mm`` on the model's own weights (no copies, no fused
+matrices: the weights stay memory-mapped once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from qalign.aligner.qwen3.text_model import StaticCache, TextModel
+
+
+class BatchDecoder:
+    """Prefill and greedy steps for ``batch`` rows with room for ``capacity`` positions each.
+
+    Args:
+        model: a ``Qwen3ASRForConditionalGeneration`` (its language model and head).
+        batch: rows decoded together.
+        capacity: positions per row (prompt plus answer).
+        like: a tensor in the model's dtype and on its device.
+    """
+
+    def __init__(self, model: Any, batch: int, capacity: int, like: torch.Tensor) -> None:
+        lm = model.model.language_model
+        self.text = TextModel(lm)
+        self.lm = lm
+        self.head = model.lm_head.weight
+        self.embed = lm.get_input_embeddings().weight
+        self.batch = batch
+        self.dtype, self.device = like.dtype, like.device
+        text = self.text
+        self.eps = [
+            (
+                float(layer.input_layernorm.variance_epsilon),
+                float(layer.self_attn.q_norm.variance_epsilon),
+                float(layer.self_attn.k_norm.variance_epsilon),
+                float(layer.post_attention_layernorm.variance_epsilon),
+            )
+            for layer in text.layers
+        ]
+        self.final_eps = float(lm.norm.variance_epsilon)
+        act = getattr(text.layers[0].mlp, "act_fn", None)
+        if not isinstance(act, torch.nn.SiLU) and getattr(lm.config, "hidden_act", "") != "silu":
+            raise ValueError(f"unsupported MLP activation {act!r}")
+        hidden = int(lm.config.hidden_size)
+        inter = int(lm.config.intermediate_size)
+        heads, kv, dim = text.heads, text.kv_heads, text.head_dim
+        new = {"dtype": self.dtype, "device": self.device}
+        self.x = torch.empty(batch, hidden, **new)
+        self.q = torch.empty(batch, heads * dim, **new)
+        self.k = torch.empty(batch, kv * dim, **new)
+        self.v = torch.empty(batch, kv * dim, **new)
+        self.rot = torch.empty(batch, heads * dim, **new)
+        self.attended = torch.empty(batch * kv, text.groups, dim, **new)
+        self.out = torch.empty(batch, hidden, **new)
+        self.gate = torch.empty(batch, inter, **new)
+        self.up = torch.empty(batch, inter, **new)
+        self.logits = torch.empty(batch, self.head.shape[0], **new)
+        self.chosen = torch.empty(batch, dtype=torch.long, device=self.device)
+        self.rows = torch.arange(batch, device=self.device)
+        self.zero = torch.zeros((), device=self.device)
+        self.capacity = 0
+        self.cache: StaticCache | None = None
+        self._allocate(capacity)
+
+    # -- buffers sized by the capacity ---------------------------------------------------
+
+    def _allocate(self, capacity: int) -> None:
+        text, batch = self.text, self.batch
+        old = self.cache
+        self.cache = text.new_cache(batch, capacity, self.x)
+        if old is not None:
+            n = old.capacity
+            self.cache.keys[:, :, :, :n].copy_(old.keys)
+            self.cache.values[:, :, :, :n].copy_(old.values)
+            self.cache.bias[:, :n].copy_(old.bias)
+            self.cache.lengths.copy_(old.lengths)
+            del old
+        self.capacity = capacity
+        positions = torch.arange(capacity, device=self.device)
+        cos, sin = text.rotary(positions, self.x)  # (capacity, 1, dim)
+        self.cos, self.sin = cos[:, 0].contiguous(), sin[:, 0].contiguous()
+        size = batch * text.heads * capacity
+        self.scores = torch.empty(size, dtype=self.dtype, device=self.device)
+        self.scores32 = torch.empty(size, dtype=torch.float32, device=self.device)
+        self.probs32 = torch.empty(size, dtype=torch.float32, device=self.device)
+        self.probs = torch.empty(size, dtype=self.dtype, device=self.device)
+
+    def grow(self, capacity: int) -> None:
+        """Room for ``capacity`` positions per row (contents kept); a few times per decode at most."""
+        if capacity > self.capacity:
+            self._allocate(capacity)
+
+    # -- prefill and steps ---------------------------------------------------------------
+
+    def prefill(self, prompts: list[torch.Tensor]) -> torch.Tensor:
+        """Run the prompts as one pack into the cache; the last position's final hidden state per row."""
+        assert self.cache is not None
+        if len(prompts) != self.batch:
+            raise ValueError(f"{len(prompts)} prompts for a batch of {self.batch}")
+        return self.text.prefill(prompts, self.cache)
+
+    def choose(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Greedy ids ``(batch,)`` from final hidden states (a view of a buffer: copy to keep)."""
+        torch.mm(hidden, self.head.t(), out=self.logits)
+        return torch.argmax(self.logits, dim=-1, out=self.chosen)
+
+    def step(self, ids: torch.Tensor) -> torch.Tensor:
+        """Feed one id per row at its next position; the final hidden states ``(batch, hidden)``.
+
+        The returned tensor is a buffer that the next step overwrites.
+        """
+        cache = self.cache
+        assert cache is not None
+        text = self.text
+        batch, heads, kv, dim, groups = (
+            self.batch,
+            text.heads,
+            text.kv_heads,
+            text.head_dim,
+            text.groups,
+        )
+        at = cache.lengths
+        if int(at.max()) >= self.capacity:
+            raise ValueError("the static cache is full")
+        cache.bias.index_put_((self.rows, at), self.zero)
+        cos = self.cos[at].unsqueeze(1)  # (batch, 1, dim)
+        sin = self.sin[at].unsqueeze(1)
+        bias = cache.bias[:, None, :]  # (batch, 1, capacity)
+        scores = self.scores.view(batch * kv, groups, -1)
+        scores32 = self.scores32.view(batch, heads, -1)
+        probs32 = self.probs32.view(batch, heads, -1)
+        probs = self.probs.view(batch * kv, groups, -1)
+        x = torch.index_select(self.embed, 0, ids, out=self.x)
+        q3 = self.q.view(batch, heads, dim)
+        k3 = self.k.view(batch, kv, dim)
+        rot3 = self.rot.view(batch, heads, dim)
+        half = dim // 2
+        for index, layer in enumerate(text.layers):
+            eps_in, eps_q, eps_k, eps_post = self.eps[index]
+            attn = layer.self_attn
+            h = F.rms_norm(x, (x.shape[-1],), None, eps_in).mul_(layer.input_layernorm.weight)
+            torch.mm(h, attn.q_proj.weight.t(), out=self.q)
+            torch.mm(h, attn.k_proj.weight.t(), out=self.k)
+            torch.mm(h, attn.v_proj.weight.t(), out=self.v)
+            q = F.rms_norm(q3, (dim,), None, eps_q).mul_(attn.q_norm.weight)
+            k = F.rms_norm(k3, (dim,), None, eps_k).mul_(attn.k_norm.weight)
+            q = _rope(q, rot3, cos, sin, half)
+            k = _rope(k, rot3[:, :kv], cos, sin, half)
+            keys, values = cache.keys[index], cache.values[index]  # (batch, kv, capacity, dim)
+            keys[self.rows, :, at] = k
+            values[self.rows, :, at] = self.v.view(batch, kv, dim)
+            q.mul_(text.scale)
+            # Over the whole capacity: each row's keys are then one contiguous matrix,
+            # which the bf16 product reads in place (a slice of the filled part would
+            # be copied first, every layer of every step). Unfilled positions are
+            # zeros under a -inf bias: they add exact zeros.
+            torch.bmm(
+                q.view(batch * kv, groups, dim),
+                keys.view(batch * kv, -1, dim).transpose(1, 2),
+                out=scores,
+            )
+            scores32.copy_(scores.view(batch, heads, -1)).add_(bias)
+            torch.ops.aten._softmax.out(scores32, -1, False, out=probs32)
+            probs.view(batch, heads, -1).copy_(probs32)
+            torch.bmm(probs, values.view(batch * kv, -1, dim), out=self.attended)
+            torch.mm(self.attended.view(batch, -1), attn.o_proj.weight.t(), out=self.out)
+            x.add_(self.out)
+            mlp = layer.mlp
+            h = F.rms_norm(x, (x.shape[-1],), None, eps_post).mul_(
+                layer.post_attention_layernorm.weight
+            )
+            torch.mm(h, mlp.gate_proj.weight.t(), out=self.gate)
+            torch.mm(h, mlp.up_proj.weight.t(), out=self.up)
+            F.silu(self.gate, inplace=True).mul_(self.up)
+            torch.mm(self.gate, mlp.down_proj.weight.t(), out=self.out)
+            x.add_(self.out)
+        cache.lengths += 1
+        return F.rms_norm(x, (x.shape[-1],), None, self.final_eps).mul_(self.lm.norm.weight)
+
+
+def _rope(
+    x: torch.Tensor, rot: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, half: int
+) -> torch.Tensor:
+    """``x * cos + rotate_half(x) * sin`` in place on ``x`` (``rot`` is scratch of ``x``'s shape)."""
+    torch.neg(x[..., half:], out=rot[..., :half])
+    rot[..., half:].copy_(x[..., :half])
+    rot.mul_(sin)
+    return x.mul_(cos).add_(rot)
+
+
+__all__ = ["BatchDecoder"]
