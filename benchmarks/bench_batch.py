@@ -26,8 +26,8 @@ Measured in the same run, each in a fresh process with the same threads and dtyp
   and labelled so.
 
 Printed: the corpus, files per minute and audio seconds per wall second of each,
-their ratio, the batch run's peak RSS and the load average. Full run (about 30
-minutes on a quiet 2-core CPU)::
+their ratio, the batch run's peak RSS and the load average. Full run (22 minutes on
+a 2-core CPU: 4 for the batch, 18 for the 200 processes one by one)::
 
     python benchmarks/bench_batch.py --files 200
 
