@@ -117,3 +117,17 @@ def test_future_mask_is_cached_per_shape() -> None:
     assert first.shape == (8, 4)
     assert first[:2].tolist() == [[False, True, True, True]] * 2  # position 0 sees only itself
     assert text_model._future_mask(4, 2, torch.device("cpu")) is first
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("shape", [(7, 64), (33, 4, 16), (1, 1024)])
+def test_rms_norm_equals_the_models_module_bit_for_bit(shape: tuple, dtype: str) -> None:
+    from transformers.models.qwen3.modeling_qwen3 import Qwen3RMSNorm
+
+    gen = torch.Generator().manual_seed(len(shape))
+    norm = Qwen3RMSNorm(shape[-1], eps=1e-6).to(getattr(torch, dtype))
+    with torch.no_grad():
+        norm.weight.copy_(torch.rand(shape[-1], generator=gen) + 0.5)
+    x = (torch.randn(*shape, generator=gen) * 3).to(getattr(torch, dtype))
+    with torch.inference_mode():
+        assert torch.equal(text_model.rms_norm(norm, x), norm(x))
