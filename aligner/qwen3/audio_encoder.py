@@ -116,10 +116,12 @@ def window_attention(
     ``query``, ``key``, ``value``: ``(heads, length, dim)``; returns the same shape.
     ``fused`` (default on CUDA): one ``scaled_dot_product_attention`` call over the
     whole clip with a block-diagonal mask, so no position sees past its window.
-    Otherwise (the CPU): the windows of the first window's size are one batch of
-    two matrix products with a softmax between them (torch's fused CPU kernel was
-    2-3x slower at these sizes), and a shorter last window is computed alone the
-    same way; every window is computed from its own rows only.
+    Otherwise, in float32: one ``scaled_dot_product_attention`` call per window, the
+    reference's own path (its results are matched bit for bit). In bf16/fp16 (the
+    speed path): the windows of the first window's size are one batch of two matrix
+    products with a softmax between them (torch's fused CPU kernel was 2-3x slower
+    at these sizes), and a shorter last window is computed alone the same way.
+    Every window is computed from its own rows only.
     """
     if fused if fused is not None else query.device.type == "cuda":
         window = torch.zeros(query.shape[1], dtype=torch.long, device=query.device)
@@ -129,6 +131,14 @@ def window_attention(
         return F.scaled_dot_product_attention(
             query[None], key[None], value[None], attn_mask=allowed, scale=scale
         )[0]
+    if query.dtype == torch.float32:  # the reference's own kernel, one call per window
+        pieces = [
+            F.scaled_dot_product_attention(
+                query[None, :, a:b], key[None, :, a:b], value[None, :, a:b], scale=scale
+            )[0]
+            for a, b in zip(bounds[:-1], bounds[1:], strict=False)
+        ]
+        return pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
     size = bounds[1] - bounds[0]
     sizes = [b - a for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
     if any(n != size for n in sizes[:-1]) or sizes[-1] > size:

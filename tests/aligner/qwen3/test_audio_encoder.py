@@ -29,8 +29,9 @@ def test_encoder_window_attention_fused_equals_per_window(bounds: list[int]) -> 
 def test_encoder_window_attention_batched_windows_equal_each_window_alone(
     bounds: list[int], dtype: str
 ) -> None:
-    """The CPU path runs the full windows as one batch: each window's rows equal that
-    window computed on its own, bit for bit, and equal the definition."""
+    """The CPU path (bf16: the full windows as one batch; fp32: one call per window):
+    each window's rows equal that window computed on its own, bit for bit, and equal
+    the definition."""
     from qalign.aligner.qwen3.audio_encoder import window_attention
 
     gen = torch.Generator().manual_seed(len(bounds))
@@ -50,7 +51,7 @@ def test_encoder_window_attention_batched_windows_equal_each_window_alone(
 def test_encoder_window_attention_refuses_uneven_windows() -> None:
     from qalign.aligner.qwen3.audio_encoder import window_attention
 
-    q = torch.zeros(2, 30, 8)
+    q = torch.zeros(2, 30, 8, dtype=torch.bfloat16)
     with pytest.raises(ValueError, match="one size"):
         window_attention(q, q, q, 0.25, [0, 10, 15, 30], fused=False)
 
