@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,9 @@ class Qwen3Transcriber(Transcriber):
         self.model_name = loaded.source
         self.stop_ids = _stop_ids(loaded)
         self._prompts: dict[tuple[str, str | None], PromptIds] = {}
+        #: Seconds the last :meth:`answer_batch` spent per stage: ``encode`` (features and
+        #: audio encoder), ``prefill`` (prompts up to each batch's first token), ``decode``.
+        self.timings: dict[str, float] = {}
 
     @classmethod
     def from_pretrained(
@@ -169,6 +173,8 @@ class Qwen3Transcriber(Transcriber):
         """The model's raw answers, before parsing (what :meth:`transcribe_batch` parses)."""
         results: list[Answer | QalignError | None] = [None] * len(requests)
         ready: list[_Prepared] = []
+        self.timings = {"encode": 0.0, "prefill": 0.0, "decode": 0.0}
+        start = time.perf_counter()
         for index, request in enumerate(requests):
             try:
                 item = self._prepare(index, request)
@@ -182,6 +188,7 @@ class Qwen3Transcriber(Transcriber):
                 results[index] = self._answer(item, [])
             else:
                 ready.append(item)
+        self.timings["encode"] = time.perf_counter() - start
         for group in self._batches(ready):
             for item, ids in zip(group, self._decode(group)):
                 results[item.index] = (
@@ -258,17 +265,27 @@ class Qwen3Transcriber(Transcriber):
         return groups
 
     def _decode(self, group: list[_Prepared]) -> list[list[int] | QalignError]:
+        start = time.perf_counter()
+        first = [start]
+
+        def first_token() -> None:
+            first[0] = time.perf_counter()
+            self.timings["prefill"] = self.timings.get("prefill", 0.0) + first[0] - start
+
         try:
             prompts = [self.prompt_embeddings(it.ids, it.audio) for it in group]  # type: ignore[arg-type]
-            return list(
-                greedy_decode(
-                    self.loaded.model,
-                    prompts,
-                    [it.budget for it in group],
-                    self.stop_ids,
-                    self.loaded.config.pad_token_id,
-                )
+            ids = greedy_decode(
+                self.loaded.model,
+                prompts,
+                [it.budget for it in group],
+                self.stop_ids,
+                self.loaded.config.pad_token_id,
+                on_first_token=first_token,
             )
+            self.timings["decode"] = (
+                self.timings.get("decode", 0.0) + time.perf_counter() - first[0]
+            )
+            return list(ids)
         except RuntimeError as exc:  # out of memory and the like
             if len(group) > 1:
                 logger.warning("batch of %d failed (%s); retrying one by one", len(group), exc)

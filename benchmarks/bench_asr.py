@@ -157,6 +157,7 @@ def file_mode(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from asr_checkpoint import build
     from asr_official_worker import noise
+    from bench_aligner_limit import measure_bandwidth, measure_limit
 
     import qalign.asr.qwen3 as qwen3
     from qalign.asr.base import TranscribeRequest
@@ -164,6 +165,7 @@ def file_mode(args: argparse.Namespace) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    load_start = os.getloadavg()
     native, original = build(args.workdir, REAL_AUDIO, REAL_TEXT)
     seconds = args.file_seconds
     audio = noise(seconds)
@@ -187,16 +189,51 @@ def file_mode(args: argparse.Namespace) -> None:
         if isinstance(answer, Exception):
             raise answer
     tokens = sum(len(a.generated_ids) for a in answers)
+    budget = sum(math.ceil(args.tokens_per_second * (sp.end - sp.start) / 16000) for sp in spans)
+    assert tokens == budget, (tokens, budget)  # every chunk spent exactly its budget
+    steps = max(len(a.generated_ids) for a in answers)
+    stages = transcriber.timings
+    # The machine's limits, measured right after (same load): a large bf16 copy, and
+    # bf16 products at the language model's shapes for the packed prompts.
+    lm = transcriber.loaded.model.model.language_model
+    prompt_rows = sum(len(a.input_ids) for a in answers)
+    layer = lm.layers[0]
+    shapes = sorted(
+        {(prompt_rows, m.in_features, m.out_features) for m in layer.modules()
+         if isinstance(m, torch.nn.Linear)}
+    )  # fmt: skip
+    bandwidth = measure_bandwidth(512)
+    gflops = measure_limit(shapes, repeat=2)
+    layer_bytes = sum(p.numel() * p.element_size() for p in lm.layers.parameters())
+    head = transcriber.loaded.model.lm_head.weight
+    weight_gb = (layer_bytes + head.numel() * head.element_size()) / 1e9
+    cfg = lm.config
+    per_position = 2 * len(lm.layers) * cfg.num_key_value_heads * cfg.head_dim * head.element_size()
+    mean_prompt = prompt_rows / len(answers)
+    cache_gb = len(answers) * (mean_prompt + steps / 2) * per_position / 1e9  # filled, mean
+    decode_step = stages["decode"] / max(steps - 1, 1)
     row = {
         "engine": "qalign",
         "seconds": seconds,
         "chunks": len(spans),
         "tokens": tokens,
+        "steps": steps,
         "load_s": round(load_s, 2),
         "total_s": round(ours_s, 2),
+        "encode_s": round(stages["encode"], 2),
+        "prefill_s": round(stages["prefill"], 2),
+        "decode_s": round(stages["decode"], 2),
+        "ms_per_step": round(1e3 * decode_step, 1),
+        "weights_gb_per_step": round(weight_gb, 3),
+        "cache_gb_per_step_mean_filled": round(cache_gb, 3),
+        "step_gb_s": round((weight_gb + cache_gb) / decode_step, 1),
+        "copy_gb_s": round(bandwidth, 1),
+        "bf16_gflop_s_at_prompt_shapes": round(gflops, 1),
         "audio_s_per_s": round(seconds / ours_s, 2),
         "threads": torch.get_num_threads(),
         "peak_rss_gb": round(peak_rss_gb(), 2),
+        "load_average_start": [round(x, 2) for x in load_start],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(row), flush=True)
     if not args.official_python:
@@ -213,7 +250,10 @@ def file_mode(args: argparse.Namespace) -> None:
     if done.returncode or not lines:
         sys.exit(f"official run failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     official = json.loads(lines[-1][len("RESULT ") :])
+    if sum(official.get("generated", [])) != tokens:
+        sys.exit(f"official run generated {official.get('generated')} ids, not {tokens}")
     official["engine"] = "official qwen-asr"
+    official["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     official["audio_s_per_s"] = round(seconds / official["total_s"], 2)
     print(json.dumps(official), flush=True)
     ratio = official["total_s"] / ours_s
