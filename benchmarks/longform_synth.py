@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="sphinx")
     ap.add_argument("--defects", nargs="*", default=[], help="defect names, or 'all'")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--no-clean", action="store_true", help="only the defects (no clean run)")
     ap.add_argument(
         "--cache",
         type=Path,
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.cache or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         for minutes in args.minutes:
-            for defect in [None, *defects]:
+            for defect in [*([] if args.no_clean else [None]), *defects]:
                 row = run_case(minutes, defect, args.engine, workdir, keep=args.cache is not None)
                 row.pop("stderr", None)
                 rows.append(row)
