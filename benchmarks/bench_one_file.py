@@ -48,9 +48,9 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     if args.threads:
         torch.set_num_threads(args.threads)
     t = time.perf_counter()
+    import qalign.aligner.qwen3.model as qmodel
     import qalign.checkpoint as checkpoint
     from qalign.aligner.longform import walk
-    from qalign.aligner.qwen3 import model as qmodel
     from qalign.cli import align as cli_align
     from qalign.cli.main import main as cli_main
 
@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
             done = subprocess.run(cmd, capture_output=True, text=True, check=True)
             total = time.perf_counter() - start
             phases = json.loads(done.stdout.strip().splitlines()[-1])
+            if phases["exit code"] not in (0, 1):  # 1: nothing aligned (random weights)
+                raise SystemExit(f"qalign align exited {phases['exit code']}: {done.stderr[-500:]}")
             phases["process"] = total
             phases["startup"] = total - phases["driver"]
             phases["rest"] = (
