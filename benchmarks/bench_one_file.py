@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--tiny", action="store_true", help="tiny sizes (smoke run)")
     parser.add_argument(
+        "--speech", action="store_true", help="the transcript spoken by espeak-ng, not noise"
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qalign-bench-aligner"
     )
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
@@ -143,7 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     inputs = write_inputs(args.workdir / "inputs", [args.seconds], tokenizer_counter(ckpt.native))
     clip = inputs[args.seconds]
     wav = args.workdir / "inputs" / f"one-file-{args.seconds:g}.wav"
-    _write_wav(wav, np.load(clip.audio_path))
+    samples = np.load(clip.audio_path)
+    if args.speech:  # espeak-ng speaking the transcript: the speech map hears speech
+        from synth import synthesize
+
+        samples = synthesize(clip.transcript_path.read_text("utf-8")).samples
+    _write_wav(wav, samples)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.rounds):
