@@ -111,10 +111,13 @@ def test_the_qwen3_path_is_measured_on_the_simulated_engine():
     sys.path.insert(0, str(BENCH))
     try:
         qwen3 = importlib.import_module("confidence_qwen3")
-        report = qwen3.measure(1.0, cases=(None, "unspoken_middle"))
+        report = qwen3.measure(1.0, cases=(None, "unspoken_middle"), seeds=(2,))
     finally:
         sys.path.remove(str(BENCH))
-    assert set(report) == {"clean", "unspoken_middle", "all", "placed"}
+    assert set(report) == {
+        "clean", "unspoken_middle", "all", "all, seed 2", "placed", "placed, thresholds"
+    }  # fmt: skip
+    assert report["all, seed 2"]["words"] == report["all"]["words"]  # one seed: the same pool
     unspoken = report["unspoken_middle"]
     assert unspoken["off_100ms"] >= 80 > report["clean"]["off_100ms"]
     assert unspoken["caught_unaligned"] >= 40
