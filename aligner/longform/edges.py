@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.anchors import keep
 from qalign.aligner.longform.engine import WindowJob
-from qalign.aligner.longform.stitch import Kept
+from qalign.aligner.longform.stitch import Kept, unkept_runs
 from qalign.audio import SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -122,14 +122,7 @@ def _edges(run: WindowRun, tries: dict[tuple[int, bool], int]) -> list[_Edge]:
     """The edges of the gaps between kept units, with their windows (wider on the anchors' side on a retry)."""
     kept, n, duration = run.kept, run.n, run.speech.duration
     out: list[_Edge] = []
-    i = 0
-    while i < n:
-        if i in kept:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in kept:
-            j += 1
+    for i, j in unkept_runs(kept, n):
         lo = kept[i - 1].end if i > 0 else 0.0  # the gap's audio
         hi = kept[j].start if j < n else duration
         if i > 0:  # grow forward from unit i - 1
@@ -149,7 +142,6 @@ def _edges(run: WindowRun, tries: dict[tuple[int, bool], int]) -> list[_Edge]:
             start = max(lo, hi - _room(run, anchors, j - 1))
             if hi > start:
                 out.append(_Edge(j - 1, anchors, False, start, end, start > lo))
-        i = j
     return out
 
 

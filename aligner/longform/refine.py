@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.anchors import MIN_RUN
 from qalign.aligner.longform.engine import WindowJob
-from qalign.aligner.longform.stitch import Kept, unexplained
+from qalign.aligner.longform.stitch import Kept, run_ending_at, unexplained, unkept_runs
 
 if TYPE_CHECKING:
     from qalign.aligner.longform.walk import WindowRun
@@ -129,21 +129,13 @@ def _gaps(run: WindowRun) -> list[tuple[int, int]]:
     """Runs of units not kept, widened over uncertain kept units next to them."""
     kept, n, sure = run.kept, run.n, run.engine.sure_score
     out: list[tuple[int, int]] = []
-    i = 0
-    while i < n:
-        if i in kept:
-            i += 1
-            continue
-        j = i
-        while j < n and j not in kept:
-            j += 1
+    for i, j in unkept_runs(kept, n):
         a, b = i, j
         while a > 0 and i - a < SOFT_EDGE and _soft(kept.get(a - 1), sure):
             a -= 1
         while b < n and b - j < SOFT_EDGE and _soft(kept.get(b), sure):
             b += 1
         out.append((a, b))
-        i = j
     return out
 
 
@@ -186,7 +178,7 @@ def _backward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> tuple[int
             run.reader.read(a0, anchor.end), first, j + 1, open_end=False, start=a0, open_start=True
         )
         (got,) = run._place([(a0, job)], probe=True)
-        chain = _checked(run, _run_to(got, j + 1), anchor)
+        chain = _checked(run, run_ending_at(got, j + 1), anchor)
         if not chain or speech.speech_seconds(a0, chain[0].start) > LEAD_SPEECH:
             logger.debug("refinement back from unit %d (%.2f s) stops at %.2f s", j, tr, a0)
             break
@@ -270,16 +262,6 @@ def _pause_after(run: WindowRun, tl: float, tr: float) -> float:
         if speech.speech_seconds(tl, end) >= MIN_PROBE_SPEECH:
             return end
     return tr
-
-
-def _run_to(kept: list[Kept], stop: int) -> list[Kept]:
-    """The kept units forming a run of consecutive indexes that ends at ``stop - 1``."""
-    out: list[Kept] = []
-    for k in reversed(kept):
-        if k.index != (out[-1].index - 1 if out else stop - 1):
-            break
-        out.append(k)
-    return out[::-1]
 
 
 def _run_from(kept: list[Kept], first: int) -> list[Kept]:

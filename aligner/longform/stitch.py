@@ -25,7 +25,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from qalign.aligner.longform.engine import Script, WindowEngine
@@ -65,6 +65,30 @@ class Kept:
     score: float | None
     phones: tuple[tuple[str, float, float], ...] = ()
     evidence: tuple[float, ...] = ()
+
+
+def unkept_runs(kept: Mapping[int, Kept], n: int) -> Iterator[tuple[int, int]]:
+    """``(i, j)`` for each run of units ``i .. j - 1`` with nothing kept, in order."""
+    i = 0
+    while i < n:
+        if i in kept:
+            i += 1
+            continue
+        j = i
+        while j < n and j not in kept:
+            j += 1
+        yield i, j
+        i = j
+
+
+def run_ending_at(kept: list[Kept], stop: int) -> list[Kept]:
+    """The kept units at the end of ``kept`` whose indexes run without a hole up to ``stop - 1``."""
+    out: list[Kept] = []
+    for k in reversed(kept):
+        if k.index != (out[-1].index - 1 if out else stop - 1):
+            break
+        out.append(k)
+    return out[::-1]
 
 
 def unexplained(

@@ -15,7 +15,7 @@ from qalign.aligner.longform.anchors import BACK_OFF, agreement, keep, trim_tail
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import SHORT_GAP, Kept
+from qalign.aligner.longform.stitch import SHORT_GAP, Kept, run_ending_at
 from qalign.audio import SAMPLE_RATE, AudioReader
 
 logger = logging.getLogger("qalign")
@@ -145,7 +145,11 @@ class WindowRun:
             # A window cut inside a pause has nothing half-heard to redo: keep it whole
             # (redoing it after a long pause would offer its last words to audio that
             # starts after the pause).
-            if got and not last and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3:
+            if (
+                got
+                and not last
+                and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3
+            ):
                 got = trim_tail([_as_placed(k, t) for k in got], length, guard)
                 got = [_as_kept(p, t) for p in got]
             logger.debug(
@@ -236,7 +240,7 @@ class WindowRun:
             return anchor.index
         job = WindowJob(self.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
         (got,) = self._place([(a0, job)], probe=True)
-        run = _tail_run(got, anchor.index)
+        run = run_ending_at(got, anchor.index)
         for k in got:
             if k.end <= anchor.start:
                 self.kept[k.index] = k
@@ -321,16 +325,6 @@ class WindowRun:
                         self.kept[k.index] = k
                     return run[-1].end, run[-1].index + 1
         return None
-
-
-def _tail_run(kept: list[Kept], stop: int) -> list[Kept]:
-    """The kept units forming a run of consecutive indexes that ends at ``stop - 1``."""
-    out: list[Kept] = []
-    for k in reversed(kept):
-        if k.index != (out[-1].index - 1 if out else stop - 1):
-            break
-        out.append(k)
-    return out[::-1]
 
 
 def _as_placed(k: Kept, t0: float) -> Placed:

@@ -8,7 +8,7 @@ import pytest
 from qalign.aligner.longform.anchors import keep, trim_tail
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import Kept, stitch
+from qalign.aligner.longform.stitch import Kept, run_ending_at, stitch, unkept_runs
 from qalign.aligner.longform.summary import clock, summary_line
 from qalign.alignment import Alignment, Source
 
@@ -118,3 +118,17 @@ def test_keep_drops_piles_collapsed_low_and_lonely_units():
 def test_trim_tail_drops_the_guard_and_backs_off():
     placed = [Placed(i, i, i + 0.5, 0.9) for i in range(10)]
     assert [p.index for p in trim_tail(placed, 10.0, 3.0)] == [0, 1, 2, 3, 4]
+
+
+def test_unkept_runs_lists_every_hole_in_order():
+    kept = {i: Kept(i, i, i + 0.5, 0.9) for i in (0, 1, 4, 7)}
+    assert list(unkept_runs(kept, 10)) == [(2, 4), (5, 7), (8, 10)]
+    assert list(unkept_runs({}, 3)) == [(0, 3)]
+    assert list(unkept_runs(kept, 2)) == []
+
+
+def test_run_ending_at_stops_at_the_first_hole():
+    got = [Kept(i, i, i + 0.5, 0.9) for i in (1, 2, 4, 5, 6)]
+    assert [k.index for k in run_ending_at(got, 7)] == [4, 5, 6]
+    assert run_ending_at(got, 8) == []  # unit 7 was not kept: no run ends there
+    assert [k.index for k in run_ending_at(got[:2], 3)] == [1, 2]
