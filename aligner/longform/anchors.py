@@ -29,6 +29,9 @@ MIN_RUN = 3
 BACK_OFF = 2
 #: Seconds at a window's end where two or more units starting there are a pile.
 PILE_SECONDS = 0.3
+#: Seconds a kept unit may move when its text is aligned again (a second look, a
+#: refinement probe) for the new placement to be accepted: more means it was not an anchor.
+ANCHOR_TOLERANCE = 0.2
 
 
 def keep(placed: Sequence[Placed], length: float, engine: WindowEngine) -> list[Placed]:

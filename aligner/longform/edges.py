@@ -15,7 +15,7 @@ offered with up to :data:`EDGE_ANCHORS` kept units on the edge's side, in a
 short window that runs from those anchors into the gap's audio (never past the
 kept units around the gap). The window's placements replace the old ones when
 :func:`~qalign.aligner.longform.anchors.keep` trusts every unit offered and the
-anchor farthest from the gap lands where it was (within :data:`ANCHOR_TOLERANCE`).
+anchor farthest from the gap lands where it was (within :data:`~qalign.aligner.longform.anchors.ANCHOR_TOLERANCE`).
 A unit grown backward must not sit at the very start of a window cut inside the
 gap's audio (text spoken earlier piles there, as it piles at a window's end).
 An edge stops at the first unit that is not trusted in :data:`ATTEMPTS` tries: text
@@ -29,7 +29,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qalign.aligner.longform.anchors import keep
+from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, keep
 from qalign.aligner.longform.engine import WindowJob
 from qalign.aligner.longform.stitch import Kept, unkept_runs
 from qalign.audio import SAMPLE_RATE
@@ -43,8 +43,6 @@ logger = logging.getLogger("qalign")
 EDGE_ANCHORS = 3
 #: Most units grown into a gap from each of its edges.
 MAX_GROW = 8
-#: Seconds the farthest anchor may move for a second look to be accepted.
-ANCHOR_TOLERANCE = 0.2
 #: Audio given to the unit being grown: this many times its expected length, plus :data:`SLACK`.
 ROOM = 2.0
 SLACK = 1.0

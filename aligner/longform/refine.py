@@ -36,7 +36,7 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-from qalign.aligner.longform.anchors import MIN_RUN
+from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, MIN_RUN
 from qalign.aligner.longform.engine import WindowJob
 from qalign.aligner.longform.stitch import Kept, run_ending_at, unexplained, unkept_runs
 
@@ -60,8 +60,6 @@ LEAD_SPEECH = 0.5
 RESUME_SECONDS = 1.0
 #: Shortest pause (s) that counts as a place where speech may resume.
 ONSET_PAUSE = 0.15
-#: Seconds a probe's kept neighbour may move for the probe to be taken.
-ANCHOR_TOLERANCE = 0.2
 #: Uncertain units next to a gap re-aligned with it, on each side.
 SOFT_EDGE = 4
 
@@ -210,7 +208,7 @@ def _forward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> None:
 
 
 def _checked(run: WindowRun, chain: list[Kept], anchor: Kept) -> list[Kept]:
-    """A probe's run less its anchor, when the anchor stayed put (within :data:`ANCHOR_TOLERANCE`),
+    """A probe's run less its anchor, when the anchor stayed put (within :data:`~qalign.aligner.longform.anchors.ANCHOR_TOLERANCE`),
     the units are placed confidently (lower median score at the engine's ``sure_score``) and
     no speech between them is unexplained; else empty."""
     ends = [k for k in chain if k.index == anchor.index]
