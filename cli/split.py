@@ -111,6 +111,7 @@ def split(
             raise QalignError(f"{source}: give the ALIGNMENT file after the audio")
         sources = file_sources(str(src.resolve()), alignment, src.stem)
     out = Path(outdir)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     dropped = failed = 0
@@ -119,6 +120,8 @@ def split(
             got, lost = split_one(item, out, options)
         except QalignError as exc:
             if not src.is_dir():  # one file (one source per speaker): its error, exit 2
+                if created and not any(out.iterdir()):
+                    out.rmdir()  # nothing was cut: leave no empty folder behind
                 raise
             failed += 1
             click.echo(f"qalign: error: {exc}", err=True)

@@ -78,6 +78,11 @@ def test_bad_inputs_are_one_line_errors(one, tmp_path: Path, make_wav, capsys) -
     short = make_wav(tmp_path / "short.wav", 1.0)
     assert main(["split", str(short), str(one[1]), "-o", str(tmp_path / "x")]) == 2
     assert "not the audio of this alignment" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # nothing cut: no empty output folder left behind
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert main(["split", str(short), str(one[1]), "-o", str(kept)]) == 2
+    assert kept.is_dir()  # a folder the user made is never removed
     assert main(["split", str(one[0]), "-o", str(tmp_path / "x")]) == 2
     assert main(["split", str(tmp_path), "-o", str(tmp_path / "x")]) == 2  # no alignment_report.csv
     args = ["--by", "duration", "--min-duration", "5", "--max-duration", "2"]
