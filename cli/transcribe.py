@@ -149,7 +149,7 @@ def plan_outputs(
 
 
 def _alignment_text(alignment: Any) -> str:
-    from qalign.asr.pipeline import join_texts
+    from qalign.asr.chunk_merge import join_texts
 
     pieces = [s.text for s in alignment.segments] or [u.text for u in alignment.units]
     return join_texts(pieces)[0]

@@ -19,8 +19,9 @@ pytest.importorskip("qalign.aligner.qwen3")
 from qalign.aligner.base import AlignRequest  # noqa: E402
 from qalign.alignment import Alignment  # noqa: E402
 from qalign.asr.base import Transcript  # noqa: E402
+from qalign.asr.chunk_merge import join_texts  # noqa: E402
 from qalign.asr.chunking import plan_chunks  # noqa: E402
-from qalign.asr.pipeline import join_texts, transcribe_batch  # noqa: E402
+from qalign.asr.pipeline import transcribe_batch  # noqa: E402
 
 SR = 16_000
 CHUNK = 20.0

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qalign.alignment import Alignment, Source, Unit
+from qalign.alignment import Alignment
 from qalign.asr.base import TranscribeRequest, Transcript
-from qalign.asr.pipeline import AlignedChunk, join_texts, merge_chunks, run_pipeline
+from qalign.asr.chunk_merge import join_texts
+from qalign.asr.pipeline import run_pipeline
 from qalign.errors import AudioError, QalignError
 
 SR = 16_000
@@ -119,19 +120,3 @@ def test_language_the_aligner_cannot_time_names_the_file(fakes) -> None:
 def test_chunk_length_is_checked(fakes) -> None:
     with pytest.raises(ValueError, match="300"):
         run_pipeline([], fakes.FakeTranscriber(), fakes.FakeAligner(), chunk_seconds=400)
-
-
-def test_join_texts_spacing() -> None:
-    assert join_texts(["Hello there.", "", "Next one."]) == ("Hello there. Next one.", [0, 12, 13])
-    assert join_texts(["你好。", "世界"]) == ("你好。世界", [0, 3])
-    assert join_texts(["東京", "Tokyo"])[0] == "東京 Tokyo"
-
-
-def test_merge_clamps_times_into_each_chunk() -> None:
-    # An aligner answer that overshoots its chunk must not cross the cut.
-    over = Alignment((Unit("a", "a", 0.5, 2.0),), (), 2.0, "English", Source("x"))
-    nxt = Alignment((Unit("b", "b", 0.0, 0.5),), (), 1.0, "English", Source("x"))
-    merged = merge_chunks(
-        [AlignedChunk(0.0, 1.5, "a", over), AlignedChunk(1.5, 2.5, "b", nxt)], 2.5
-    )
-    assert [(u.start, u.end) for u in merged.units] == [(0.5, 1.5), (1.5, 2.0)]
