@@ -105,6 +105,13 @@ def _parameter(flag: str) -> str:
     return "karaoke_tag" if flag == "--karaoke" else flag[2:].replace("-", "_")
 
 
+def _decorated(command: Callable[..., Any], decorators: list[Any]) -> Callable[..., Any]:
+    """``command`` under ``decorators``, the first of the list outermost (as if stacked)."""
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
+
+
 def subtitle_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add every subtitle option (``--preset``, ``--cues``, the cue rules, karaoke, ASS
     styles); the command receives them as one ``cues`` dict of writer options, checked
@@ -189,9 +196,7 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Units: words (CJK: characters), or every character.",
         ),
     ]
-    for decorate in reversed(decorators):
-        command = decorate(command)
-    return command
+    return _decorated(command, decorators)
 
 
 def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -211,9 +216,7 @@ def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="monotonic: best ordered timing; reference: the official argmax + repair.",
         ),
     ]
-    for decorate in reversed(decorators):
-        command = decorate(command)
-    return command
+    return _decorated(command, decorators)
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
