@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from qalign.aligner.qwen3.text_model import TextModel  # noqa: E402
-from qalign.asr.batch_decoder import BatchDecoder  # noqa: E402
+from qalign.asr.batch_decoder import BatchDecoder, can_pack  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=["fp32", "bf16"])
@@ -36,13 +36,25 @@ def _reference_steps(model, prompts, fed: list[list[int]]) -> list:
     return out
 
 
+def _packs(model, pack: bool) -> bool:
+    """Whether a decoder asked to ``pack`` packs; skips a packing test where nothing can be packed."""
+    packs = pack and can_pack(model.dtype, torch.device("cpu"))
+    if pack and model.dtype == torch.bfloat16 and not packs:
+        pytest.skip("this torch or CPU has no oneDNN bf16 packing")
+    return packs
+
+
+@pytest.mark.parametrize("pack", [False, True], ids=["plain", "packed"])
 @torch.inference_mode()
-def test_steps_equal_the_model_modules_bit_for_bit(model) -> None:
+def test_steps_equal_the_model_modules_bit_for_bit(model, pack: bool) -> None:
+    packs = _packs(model, pack)
     prompts = _prompts(model, [9, 30, 17])
     fed = [[5, 6, 7], [100, 2, 3], [4000, 4001, 4002], [1, 1, 1]]
     expected = _reference_steps(model, prompts, fed)
-    decoder = BatchDecoder(model, 3, 30 + len(fed), prompts[0])
+    decoder = BatchDecoder(model, 3, 30 + len(fed), prompts[0], pack=pack)
     got = [decoder.prefill(prompts).clone()]
+    # Packing only for bf16 (fp32 keeps the plain products whatever is asked).
+    assert (decoder.packed is not None) == packs == (pack and model.dtype == torch.bfloat16)
     for ids in fed:
         got.append(decoder.step(torch.tensor(ids)).clone())
     for step, (a, b) in enumerate(zip(got, expected, strict=True)):
@@ -83,12 +95,14 @@ def test_growing_mid_decode_keeps_the_cache(model) -> None:
     )
 
 
+@pytest.mark.parametrize("pack", [False, True], ids=["plain", "packed"])
 @torch.inference_mode()
-def test_a_step_allocates_nothing_sized_by_the_cache_or_the_vocabulary(model) -> None:
+def test_a_step_allocates_nothing_sized_by_the_cache_or_the_vocabulary(model, pack: bool) -> None:
     from torch.profiler import ProfilerActivity, profile
 
+    _packs(model, pack)
     prompts = _prompts(model, [40, 50, 60])
-    decoder = BatchDecoder(model, 3, 70, prompts[0])
+    decoder = BatchDecoder(model, 3, 70, prompts[0], pack=pack)
     hidden = decoder.prefill(prompts)
     ids = decoder.choose(hidden).clone()
     buffers = [decoder.cache.keys, decoder.cache.values, decoder.scores, decoder.logits]
@@ -98,10 +112,27 @@ def test_a_step_allocates_nothing_sized_by_the_cache_or_the_vocabulary(model) ->
             ids = decoder.choose(decoder.step(ids)).clone()
     cfg = model.model.language_model.config
     widest = max(cfg.hidden_size, cfg.num_attention_heads * cfg.head_dim)
-    # The fused norms' few temporaries: a couple of row-blocks of activations in float32.
-    small = 2 * 3 * widest * 4
+    # The fused norms' few temporaries: a couple of row-blocks of activations in float32;
+    # packed, the products' results (3 rows of q+k+v or of gate+up, in bf16).
+    packed_rows = (
+        3 * max(widest + 2 * cfg.num_key_value_heads * cfg.head_dim, 2 * cfg.intermediate_size) * 2
+    )
+    small = max(2 * 3 * widest * 4, packed_rows if decoder.packed is not None else 0)
     largest = max((e.cpu_memory_usage for e in prof.events() if e.cpu_memory_usage > 0), default=0)
     assert 0 < largest <= small, largest
     # What a cache-sized or vocabulary-sized allocation would have been:
     assert small < min(3 * cfg.num_attention_heads * 50 * 4, 3 * cfg.vocab_size * 2)
     assert [b.data_ptr() for b in buffers] == pointers
+
+
+@torch.inference_mode()
+def test_release_drops_the_packed_weights_and_the_cache(model) -> None:
+    packs = _packs(model, True)
+    prompts = _prompts(model, [5, 8])
+    decoder = BatchDecoder(model, 2, 10, prompts[0], pack=True)
+    decoder.prefill(prompts)
+    if packs:
+        layers = len(model.model.language_model.layers)
+        assert decoder.packed is not None and len(decoder.packed) == layers
+    decoder.release()
+    assert decoder.packed is None and decoder.cache is None

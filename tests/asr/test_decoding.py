@@ -50,3 +50,33 @@ def test_stop_ids_end_a_row_and_are_left_out(model) -> None:
 
 def test_nothing_to_decode() -> None:
     assert greedy_decode(None, [], [], stop_ids=[1], pad_id=0) == []
+
+
+def test_a_long_bf16_decode_packs_its_weights_and_answers_the_same(
+    parity_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qalign.asr.batch_decoder import BatchDecoder, can_pack
+    from qalign.checkpoint import load_model
+
+    bf16 = load_model(parity_dir / "asr-tiny-hf", "asr", device="cpu", dtype="bf16").model
+    if not can_pack(torch.bfloat16, torch.device("cpu")):
+        pytest.skip("this torch or CPU has no oneDNN bf16 packing")
+    prompts = [p.to(torch.bfloat16) for p in _prompts(bf16, [14, 33])]
+    least = decoding.PACK_MIN_STEPS
+    budgets = [least, 9]
+    packed_at_end: list[bool] = []
+    release = BatchDecoder.release
+
+    def spy(self: BatchDecoder) -> None:
+        packed_at_end.append(self.packed is not None)
+        release(self)
+        assert self.packed is None
+
+    monkeypatch.setattr(BatchDecoder, "release", spy)
+    packed = greedy_decode(bf16, prompts, budgets, stop_ids=[-1], pad_id=0)
+    short = greedy_decode(bf16, prompts, [least - 1, 9], stop_ids=[-1], pad_id=0)
+    monkeypatch.setattr(decoding, "PACK_MIN_STEPS", 10**9)
+    plain = greedy_decode(bf16, prompts, budgets, stop_ids=[-1], pad_id=0)
+    assert packed_at_end == [True, False, False]
+    assert packed == plain
+    assert short == [plain[0][: least - 1], plain[1]]
