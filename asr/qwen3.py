@@ -134,7 +134,8 @@ class Qwen3Transcriber(Transcriber):
         self.stop_ids = _stop_ids(loaded)
         self._prompts: dict[tuple[str, str | None], PromptIds] = {}
         #: Seconds the last :meth:`answer_batch` spent per stage: ``encode`` (features and
-        #: audio encoder), ``prefill`` (prompts up to each batch's first token), ``decode``.
+        #: audio encoder), ``prefill`` (prompts up to each batch's first token), ``decode``;
+        #: and counts: ``batches`` decoded, decoding ``steps`` after the first token (all batches).
         self.timings: dict[str, float] = {}
 
     @classmethod
@@ -173,7 +174,7 @@ class Qwen3Transcriber(Transcriber):
         """The model's raw answers, before parsing (what :meth:`transcribe_batch` parses)."""
         results: list[Answer | QalignError | None] = [None] * len(requests)
         ready: list[_Prepared] = []
-        self.timings = {"encode": 0.0, "prefill": 0.0, "decode": 0.0}
+        self.timings = {"encode": 0.0, "prefill": 0.0, "decode": 0.0, "batches": 0, "steps": 0}
         start = time.perf_counter()
         for index, request in enumerate(requests):
             try:
@@ -285,6 +286,10 @@ class Qwen3Transcriber(Transcriber):
             self.timings["decode"] = (
                 self.timings.get("decode", 0.0) + time.perf_counter() - first[0]
             )
+            self.timings["batches"] = self.timings.get("batches", 0) + 1
+            # Choices made: each answer, plus the stop id of an answer that ended before its budget.
+            taken = max((len(a) + (len(a) < it.budget) for a, it in zip(ids, group)), default=0)
+            self.timings["steps"] = self.timings.get("steps", 0) + max(taken - 1, 0)
             return list(ids)
         except RuntimeError as exc:  # out of memory and the like
             if len(group) > 1:

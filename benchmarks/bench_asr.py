@@ -16,7 +16,8 @@ are disabled so every run generates exactly that many tokens).
 
 File mode (``--file-seconds 600``): one recording of that length, cut into chunks
 as ``qalign transcribe`` cuts it (:func:`qalign.asr.chunking.plan_chunks`, 180 s
-at most), every chunk decoded together by ``Qwen3Transcriber`` loaded from a
+at most, or ``--chunk-seconds``), the chunks decoded together (up to the
+transcriber's batch size, 8) by ``Qwen3Transcriber`` loaded from a
 real-size random checkpoint on disk (``asr_checkpoint.py``, bf16), with a budget
 of ``--tokens-per-second`` answer tokens per second of each chunk and no stop
 token. With ``--official-python`` (the Python of a virtual env holding the
@@ -178,7 +179,7 @@ def file_mode(args: argparse.Namespace) -> None:
     transcriber.stop_ids = (-1,)  # random weights: generate exactly the budget
     transcriber.answer_batch([TranscribeRequest(noise(1.0, seed=1), language="English")])
     start = time.perf_counter()
-    spans = plan_chunks(audio, sample_rate=16000)
+    spans = plan_chunks(audio, args.chunk_seconds, sample_rate=16000)
     requests = [
         TranscribeRequest(audio[sp.start : sp.end], language="English", name=f"chunk{i}")
         for i, sp in enumerate(spans)
@@ -210,14 +211,18 @@ def file_mode(args: argparse.Namespace) -> None:
     cfg = lm.config
     per_position = 2 * len(lm.layers) * cfg.num_key_value_heads * cfg.head_dim * head.element_size()
     mean_prompt = prompt_rows / len(answers)
-    cache_gb = len(answers) * (mean_prompt + steps / 2) * per_position / 1e9  # filled, mean
-    decode_step = stages["decode"] / max(steps - 1, 1)
+    rows = len(answers) / max(stages["batches"], 1)  # rows per batch, on average
+    cache_gb = rows * (mean_prompt + steps / 2) * per_position / 1e9  # filled, mean
+    decode_step = stages["decode"] / max(stages["steps"], 1)
     row = {
         "engine": "qalign",
         "seconds": seconds,
         "chunks": len(spans),
+        "chunk_seconds_max": args.chunk_seconds,
+        "batches": stages["batches"],
         "tokens": tokens,
         "steps": steps,
+        "steps_all_batches": stages["steps"],
         "load_s": round(load_s, 2),
         "total_s": round(ours_s, 2),
         "encode_s": round(stages["encode"], 2),
@@ -283,6 +288,12 @@ def main() -> None:
     parser.add_argument("--no-header", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file-seconds", type=float, default=0.0, help="file mode: length (s)")
     parser.add_argument("--official-python", default=None, help="python with qwen-asr (file mode)")
+    parser.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=180.0,
+        help="file mode: longest chunk (s), as `qalign transcribe --chunk-seconds` (default 180)",
+    )
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qalign-bench-asr"
     )

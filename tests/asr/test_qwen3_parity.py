@@ -145,6 +145,11 @@ def test_batched_equals_single_call(transcriber, cases, audio, answers) -> None:
         (alone,) = transcriber.answer_batch([_request(case, audio)])
         batched = answers[cases.index(case)]
         assert alone.generated_ids == batched.generated_ids, case["case_id"]
+        # One request, one batch: its steps after the first token are its answer's
+        # length, plus the stop id's step when it stopped before the budget.
+        stopped = len(alone.generated_ids) < 32
+        assert transcriber.timings["batches"] == 1
+        assert transcriber.timings["steps"] == len(alone.generated_ids) - 1 + stopped
 
 
 def test_stop_ids_come_from_the_checkpoint(transcriber) -> None:
@@ -170,3 +175,16 @@ def test_decoding_stops_at_a_stop_id_and_at_each_budget(transcriber, cases, audi
     assert cut == ids[:3]
     short, full = greedy_decode(model, [prompt, prompt], [5, 32], transcriber.stop_ids, pad)
     assert (short, full) == (ids[:5], ids)
+
+
+def test_timings_count_batches_and_the_steps_after_the_first_token(
+    transcriber, cases, audio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = next(c for c in cases if c["case_id"] == "asr_zh_auto")
+    ids, _ = _expected(case)
+    monkeypatch.setattr(transcriber, "stop_ids", (ids[3],))  # each answer stops after 3 ids
+    monkeypatch.setattr(transcriber, "batch_size", 1)
+    answers = transcriber.answer_batch([_request(case, audio), _request(case, audio)])
+    assert [list(a.generated_ids) for a in answers] == [ids[:3], ids[:3]]
+    # Per batch: 4 choices (3 ids and the stop id), so 3 steps after the first token.
+    assert (transcriber.timings["batches"], transcriber.timings["steps"]) == (2, 6)
