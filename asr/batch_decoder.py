@@ -46,12 +46,15 @@ matrices: the weights stay memory-mapped once).
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 
 from qalign.aligner.qwen3.text_model import StaticCache, TextModel
+
+logger = logging.getLogger("qalign")
 
 
 def can_pack(dtype: torch.dtype, device: torch.device) -> bool:
@@ -188,7 +191,11 @@ class BatchDecoder:
             raise ValueError(f"{len(prompts)} prompts for a batch of {self.batch}")
         hidden = self.text.prefill(prompts, self.cache)
         if self.pack and self.packed is None:
-            self.packed = self._pack_layers()
+            try:
+                self.packed = self._pack_layers()
+            except RuntimeError as exc:  # no memory for the copy, a oneDNN without the format
+                logger.info("decoding with plain weights: packing them failed (%s)", exc)
+                self.pack = False
         return hidden
 
     def _pack_layers(self) -> list[_PackedLayer]:

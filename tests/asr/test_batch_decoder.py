@@ -136,3 +136,24 @@ def test_release_drops_the_packed_weights_and_the_cache(model) -> None:
         assert decoder.packed is not None and len(decoder.packed) == layers
     decoder.release()
     assert decoder.packed is None and decoder.cache is None
+
+
+@torch.inference_mode()
+def test_a_failed_packing_decodes_with_the_plain_weights(
+    model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qalign.asr import batch_decoder
+
+    _packs(model, True)
+    prompts = _prompts(model, [6, 11])
+    plain = BatchDecoder(model, 2, 14, prompts[0])
+    expected = plain.step(plain.choose(plain.prefill(prompts)).clone()).clone()
+
+    def no_memory(weight, rows):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(batch_decoder, "_pack", no_memory)
+    decoder = BatchDecoder(model, 2, 14, prompts[0], pack=True)
+    hidden = decoder.prefill(prompts)
+    assert decoder.packed is None and not decoder.pack
+    assert torch.equal(decoder.step(decoder.choose(hidden).clone()), expected)
