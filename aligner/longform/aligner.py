@@ -11,7 +11,10 @@ Per item:
    text from its first unit on: 1.5 times the units the window's speech should
    hold at the rate seen so far, plus 12. The engine places them; the layer
    keeps only anchors (:func:`~qalign.aligner.longform.anchors.keep`) and the
-   next window starts from the last one, backing off a few.
+   next window starts from the last one, backing off a few. Where speech that no
+   text explains lies between two kept units (a paragraph missing from the text),
+   the text was forced onto it: the window's units stop before it, and a short
+   chain before it is no agreement.
 3. **Recovery.** A window that keeps too little (under the engine's ``min_agreement``
    of the units its speech should hold) means text and audio disagree there.
    Short probes then search forward, in the text (audio fixed: text never
