@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qalign.aligner.qwen3 import decoding
+from qalign.aligner.qwen3 import decoding, monotonic_decoder, ordered_dp, reference_decoder
 from qalign.aligner.qwen3.decoding import (
     DECODERS,
     DEFAULT_DECODER,
@@ -109,7 +109,9 @@ def naive_lis_members(values: list) -> list[bool]:
 small_logits = st.integers(1, 3).flatmap(
     lambda n: st.integers(1, 6).flatmap(
         lambda c: st.lists(
-            st.floats(-8, 8, allow_nan=False, allow_subnormal=False, width=32), min_size=2 * n * c, max_size=2 * n * c
+            st.floats(-8, 8, allow_nan=False, allow_subnormal=False, width=32),
+            min_size=2 * n * c,
+            max_size=2 * n * c,
         ).map(lambda xs: np.asarray(xs, dtype=np.float64).reshape(2 * n, c))
     )
 )
@@ -178,7 +180,7 @@ def test_repair_reference_follows_the_official_rules(raw, fixed):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 12), max_size=40))
 def test_lis_choice_matches_the_quadratic_rule(values):
-    assert decoding._lis_members(values) == naive_lis_members(values)
+    assert reference_decoder._lis_members(values) == naive_lis_members(values)
 
 
 @settings(max_examples=200, deadline=None)
@@ -338,15 +340,15 @@ def test_pruned_search_equals_a_dp_over_every_class(monkeypatch, band):
     # Larger than brute force can reach: compare with the plain DP over all
     # classes. Both outcomes of the bound must occur: the band certified
     # optimal, and a rerun over the classes the bound keeps.
-    monkeypatch.setattr(decoding, "_BAND", band)
+    monkeypatch.setattr(monotonic_decoder, "_BAND", band)
     calls = {"rerun": 0}
-    contenders = decoding._contenders
+    contenders = monotonic_decoder._contenders
 
     def counting(*args):
         calls["rerun"] += 1
         return contenders(*args)
 
-    monkeypatch.setattr(decoding, "_contenders", counting)
+    monkeypatch.setattr(monotonic_decoder, "_contenders", counting)
     rng = np.random.default_rng(7 + band)
     certified = 0
     for trial in range(80):
@@ -358,10 +360,10 @@ def test_pruned_search_equals_a_dp_over_every_class(monkeypatch, band):
         gap = effective_gap(n_units, last)
         before = calls["rerun"]
         path = slots_of(decode_monotonic(logits, max_class=max_class))
-        owed = decoding._owed(2 * n_units, gap)
+        owed = monotonic_decoder._owed(2 * n_units, gap)
         gaps = np.zeros(2 * n_units, dtype=np.int64)
         gaps[1::2] = gap
-        full = decoding._dp_ragged(logits, owed, owed + (last - owed[-1]), gaps)
+        full = ordered_dp.dp_ragged(logits, owed, owed + (last - owed[-1]), gaps)
         assert path.tolist() == full.tolist()
         argmax = logits.argmax(axis=1)
         if calls["rerun"] == before and not is_feasible(argmax, last, gap):
@@ -380,16 +382,16 @@ def test_dense_and_ragged_dp_layouts_agree(data):
         gap = 0
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     logits = np.round(rng.standard_normal((n_slots, n_classes)) * 2)
-    owed = decoding._owed(n_slots, gap)
+    owed = monotonic_decoder._owed(n_slots, gap)
     lo = np.maximum(owed, rng.integers(-3, n_classes, n_slots))
     hi = np.minimum(owed + (last - owed[-1]), lo + rng.integers(0, n_classes, n_slots))
-    lo, hi = decoding._tighten(lo, hi, owed)
+    lo, hi = monotonic_decoder._tighten(lo, hi, owed)
     if (lo > hi).any():
         return
     gaps = np.zeros(n_slots, dtype=np.int64)
     gaps[1::2] = gap
-    dense = decoding._dp_dense(logits, lo, hi, gaps, int((hi - lo).max()) + 1)
-    ragged = decoding._dp_ragged(logits, lo, hi, gaps)
+    dense = ordered_dp.dp_dense(logits, lo, hi, gaps, int((hi - lo).max()) + 1)
+    ragged = ordered_dp.dp_ragged(logits, lo, hi, gaps)
     assert dense.tolist() == ragged.tolist()
     assert ((dense >= lo) & (dense <= hi)).all() and is_feasible(dense, last, gap)
 
@@ -398,10 +400,10 @@ def test_noise_input_takes_the_full_dp_and_stays_optimal():
     rng = np.random.default_rng(3)
     logits = rng.standard_normal((40, 30))
     path = slots_of(decode_monotonic(logits))
-    owed = decoding._owed(40, 1)
+    owed = monotonic_decoder._owed(40, 1)
     gaps = np.zeros(40, dtype=np.int64)
     gaps[1::2] = 1
-    assert path.tolist() == decoding._dp_ragged(logits, owed, owed + 29 - owed[-1], gaps).tolist()
+    assert path.tolist() == ordered_dp.dp_ragged(logits, owed, owed + 29 - owed[-1], gaps).tolist()
 
 
 def test_minus_infinity_classes_are_avoided():
