@@ -85,9 +85,12 @@ class Qwen3AlignerModel:
         self._token_cache: dict[str, tuple[int, ...]] = {}
         self._head_weight, self._head_bias = self._float32_head()
         from qalign.aligner.qwen3.audio_encoder import use_channels_last
+        from qalign.aligner.qwen3.packed_linear import pack_linears
         from qalign.aligner.qwen3.text_model import TextModel
 
         use_channels_last(self.model)
+        inner = self.model.model
+        pack_linears(inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
         self.text = TextModel(self.model.model.language_model)
 
     # -- inputs ----------------------------------------------------------------------

@@ -57,3 +57,27 @@ def test_limit_and_bandwidth_are_positive(limit_module, loaded) -> None:
     assert {m for m, _, _ in shapes} == {39, 100}  # encoder rows and language-model rows
     assert limit_module.measure_limit(shapes[:2], repeat=1) > 0
     assert limit_module.measure_bandwidth(megabytes=4, repeat=1) > 0
+
+
+def test_limit_is_measured_with_and_without_packed_weights(limit_module, loaded) -> None:
+    from qalign.aligner.qwen3.packed_linear import packing_available
+
+    shapes = limit_module.limit_shapes(loaded.model, 39, 100)[:2]
+    limits = limit_module.measure_limits(shapes, repeat=1)
+    want = (
+        {"linear", "packed"}
+        if packing_available(torch.zeros(1, dtype=torch.bfloat16))
+        else {"linear"}
+    )
+    assert set(limits) == want
+    assert all(value > 0 for value in limits.values())
+
+
+def test_flops_count_packed_layers(limit_module, loaded, parity_dir: Path) -> None:
+    """A bf16 aligner's packed layers are counted as the linear layers they replace."""
+    from qalign.aligner.qwen3.model import Qwen3AlignerModel
+    from qalign.checkpoint import load_model
+
+    runner = Qwen3AlignerModel(load_model(parity_dir / "fa-tiny-hf", "aligner", dtype="bf16"))
+    packed = limit_module.pass_flops(runner.model, runner.config, 300, 39, 100, 10)
+    assert packed == limit_module.pass_flops(loaded.model, loaded.config, 300, 39, 100, 10)

@@ -1,0 +1,119 @@
+"""Linear layers packed once for oneDNN: the same bits as ``nn.Linear``, rows independent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from qalign.aligner.qwen3 import packed_linear  # noqa: E402
+from qalign.aligner.qwen3.packed_linear import PackedLinear, pack_linears  # noqa: E402
+
+needs_packing = pytest.mark.skipif(
+    not packed_linear.packing_available(torch.zeros(1, dtype=torch.bfloat16)),
+    reason="this torch or CPU has no oneDNN bf16 products",
+)
+
+
+def _linear(inp: int, out: int, bias: bool, seed: int) -> torch.nn.Linear:
+    gen = torch.Generator().manual_seed(seed)
+    layer = torch.nn.Linear(inp, out, bias=bias)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(out, inp, generator=gen) * 0.05)
+        if bias:
+            layer.bias.copy_(torch.randn(out, generator=gen))
+    return layer.to(torch.bfloat16)
+
+
+@needs_packing
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize(("inp", "out"), [(64, 192), (256, 64), (96, 96)])
+def test_packed_equals_the_linear_bit_for_bit(inp: int, out: int, bias: bool) -> None:
+    layer = _linear(inp, out, bias, seed=inp + out)
+    packed = PackedLinear(layer)
+    assert not packed.packed
+    gen = torch.Generator().manual_seed(1)
+    with torch.inference_mode():
+        for rows in (1, 13, 300):
+            x = torch.randn(rows, inp, generator=gen).to(torch.bfloat16)
+            assert torch.equal(packed(x), layer(x)), rows
+        x3 = torch.randn(2, 7, inp, generator=gen).to(torch.bfloat16)
+        assert packed(x3).shape == (2, 7, out)
+        assert torch.equal(packed(x3), layer(x3))
+    assert packed.packed and packed._weight is None  # the original is no longer held
+
+
+@needs_packing
+def test_packed_rows_do_not_depend_on_the_other_rows() -> None:
+    packed = PackedLinear(_linear(128, 320, True, seed=3))
+    x = torch.randn(700, 128, generator=torch.Generator().manual_seed(2)).to(torch.bfloat16)
+    with torch.inference_mode():
+        whole = packed(x)
+        for a, b in [(0, 1), (5, 37), (100, 612), (699, 700)]:
+            assert torch.equal(packed(x[a:b]), whole[a:b]), (a, b)
+
+
+def test_only_bf16_cpu_linears_are_replaced() -> None:
+    model = torch.nn.Sequential(
+        torch.nn.Linear(8, 8), torch.nn.Sequential(torch.nn.Linear(8, 4)), torch.nn.LayerNorm(4)
+    )
+    assert pack_linears(model) == 0  # float32: left as it is
+    assert [type(m) for m in model.modules()].count(torch.nn.Linear) == 2
+    if not packed_linear.packing_available(torch.zeros(1, dtype=torch.bfloat16)):
+        pytest.skip("this torch or CPU has no oneDNN bf16 products")
+    model.to(torch.bfloat16)
+    assert pack_linears(model) == 2
+    assert isinstance(model[0], PackedLinear) and isinstance(model[1][0], PackedLinear)
+    assert isinstance(model[2], torch.nn.LayerNorm)
+
+
+def test_paging_out_a_mapped_weight_keeps_its_values(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    from qalign.weights import read_safetensors
+
+    gen = torch.Generator().manual_seed(4)
+    weight = torch.randn(512, 1024, generator=gen).to(torch.bfloat16)
+    save_file({"w": weight}, str(tmp_path / "w.safetensors"))
+    mapped = read_safetensors(tmp_path / "w.safetensors")["w"]
+    assert torch.equal(mapped, weight)  # every page read once
+    packed_linear._page_out(mapped)
+    assert torch.equal(mapped, weight)  # read back from the file, unchanged
+
+
+@needs_packing
+@pytest.mark.parametrize("seconds", [[2.0, 0.6, 3.1]])
+def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
+    parity_dir: Path, monkeypatch, seconds: list[float]
+) -> None:
+    pytest.importorskip("transformers")
+    import numpy as np
+
+    from qalign.aligner.qwen3.model import Qwen3AlignerModel
+    from qalign.checkpoint import load_model
+
+    def runner() -> Qwen3AlignerModel:
+        return Qwen3AlignerModel(load_model(parity_dir / "fa-tiny-hf", "aligner", dtype="bf16"))
+
+    packed = runner()
+    layers = packed.model.model.language_model.layers
+    assert isinstance(layers[0].mlp.down_proj, PackedLinear)
+    assert isinstance(packed.model.model.audio_tower.layers[0].fc1, PackedLinear)
+    monkeypatch.setattr(packed_linear, "pack_linears", lambda *modules: 0)
+    plain = runner()
+    assert type(plain.model.model.language_model.layers[0].mlp.down_proj) is torch.nn.Linear
+
+    rng = np.random.default_rng(5)
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog"]
+    items = [
+        packed.prepare(
+            (rng.standard_normal(int(s * 16000)) * 0.1).astype(np.float32), words[: 3 + i * 3]
+        )
+        for i, s in enumerate(seconds)
+    ]
+    batched = packed.slot_logits(items)
+    for item, logits, reference in zip(items, batched, plain.slot_logits(items), strict=True):
+        assert torch.equal(logits, reference)
+        assert torch.equal(packed.slot_logits([item])[0], logits)
