@@ -52,23 +52,10 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 
+from qalign.aligner.qwen3.packed_linear import can_pack
 from qalign.aligner.qwen3.text_model import StaticCache, TextModel
 
 logger = logging.getLogger("qalign")
-
-
-def can_pack(dtype: torch.dtype, device: torch.device) -> bool:
-    """Whether layer weights of ``dtype`` on ``device`` can be packed for oneDNN (bf16 on a CPU
-    whose oneDNN has bf16 kernels, and a torch that exposes the packing)."""
-    if device.type != "cpu" or dtype != torch.bfloat16 or not torch.backends.mkldnn.is_available():
-        return False
-    ops = torch.ops.mkldnn
-    try:
-        return bool(ops._is_mkldnn_bf16_supported()) and all(
-            hasattr(ops, name) for name in ("_reorder_linear_weight", "_linear_pointwise")
-        )
-    except (AttributeError, RuntimeError):
-        return False
 
 
 class _PackedLayer(NamedTuple):

@@ -114,7 +114,7 @@ def measure_limits(shapes: list[tuple[int, int, int]], repeat: int = 5) -> dict[
     import torch
     import torch.nn.functional as F
 
-    from qalign.aligner.qwen3.packed_linear import packing_available
+    from qalign.aligner.qwen3.packed_linear import can_pack
 
     gen = torch.Generator().manual_seed(0)
     operands = [
@@ -126,7 +126,7 @@ def measure_limits(shapes: list[tuple[int, int, int]], repeat: int = 5) -> dict[
     ]
     flops = sum(2 * m * k * n for m, k, n in shapes)
     sweeps = {"linear": lambda: [F.linear(x, w) for x, w in operands]}
-    if operands and packing_available(operands[0][1]):
+    if operands and can_pack(torch.bfloat16, torch.device("cpu")):
         packed = [(x, torch.ops.mkldnn._reorder_linear_weight(w)) for x, w in operands]
         sweeps["packed"] = lambda: [
             torch.ops.mkldnn._linear_pointwise(x, p, None, "none", [], "") for x, p in packed

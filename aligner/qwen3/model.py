@@ -18,6 +18,10 @@ How it runs, and why:
   to the longest item, and on the CPU a batch gives bit-for-bit the
   single-item result.
   The layers run by hand (:class:`~qalign.aligner.qwen3.text_model.TextModel`), no KV cache.
+* **CPU memory and weights.** In bf16 the linear layers' weights are packed once
+  for oneDNN (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), and freed
+  activations stay in the process between layers instead of coming back as fresh
+  pages (:mod:`~qalign.aligner.qwen3.heap`).
 * **Head only where needed.** The hidden states are gathered at the
   ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
   in float32 (a float32 copy of the head, 20 MB, when the model is bf16), so no
@@ -85,10 +89,13 @@ class Qwen3AlignerModel:
         self._token_cache: dict[str, tuple[int, ...]] = {}
         self._head_weight, self._head_bias = self._float32_head()
         from qalign.aligner.qwen3.audio_encoder import use_channels_last
+        from qalign.aligner.qwen3.heap import keep_freed_memory
         from qalign.aligner.qwen3.packed_linear import pack_linears
         from qalign.aligner.qwen3.text_model import TextModel
 
         use_channels_last(self.model)
+        if str(self.device) == "cpu":
+            keep_freed_memory()
         inner = self.model.model
         pack_linears(inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
         self.text = TextModel(self.model.model.language_model)

@@ -33,16 +33,17 @@ log = logging.getLogger("qalign")
 _MADV_PAGEOUT = 21
 
 
-def packing_available(weight: torch.Tensor) -> bool:
-    """True when ``weight`` can use the packed path (CPU, bf16, oneDNN with bf16 support)."""
-    if weight.device.type != "cpu" or weight.dtype != torch.bfloat16:
+def can_pack(dtype: torch.dtype, device: torch.device) -> bool:
+    """Whether weights of ``dtype`` on ``device`` can be packed for oneDNN (bf16 on a CPU
+    whose oneDNN has bf16 kernels, and a torch that exposes the packing)."""
+    if device.type != "cpu" or dtype != torch.bfloat16 or not torch.backends.mkldnn.is_available():
         return False
-    if not torch.backends.mkldnn.is_available():
-        return False
-    supported = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    ops = torch.ops.mkldnn
     try:
-        return bool(supported()) if supported is not None else False
-    except RuntimeError:
+        return bool(ops._is_mkldnn_bf16_supported()) and all(
+            hasattr(ops, name) for name in ("_reorder_linear_weight", "_linear_pointwise")
+        )
+    except (AttributeError, RuntimeError):
         return False
 
 
@@ -122,7 +123,9 @@ def pack_linears(*modules: Any) -> int:
     for root in modules:
         for parent in list(root.modules()):
             for name, child in list(parent.named_children()):
-                if type(child) is torch.nn.Linear and packing_available(child.weight):
+                if type(child) is torch.nn.Linear and can_pack(
+                    child.weight.dtype, child.weight.device
+                ):
                     setattr(parent, name, PackedLinear(child))
                     count += 1
     if count:
@@ -130,4 +133,4 @@ def pack_linears(*modules: Any) -> int:
     return count
 
 
-__all__ = ["PackedLinear", "pack_linears", "packing_available"]
+__all__ = ["PackedLinear", "can_pack", "pack_linears"]

@@ -60,15 +60,11 @@ def test_limit_and_bandwidth_are_positive(limit_module, loaded) -> None:
 
 
 def test_limit_is_measured_with_and_without_packed_weights(limit_module, loaded) -> None:
-    from qalign.aligner.qwen3.packed_linear import packing_available
+    from qalign.aligner.qwen3.packed_linear import can_pack
 
     shapes = limit_module.limit_shapes(loaded.model, 39, 100)[:2]
     limits = limit_module.measure_limits(shapes, repeat=1)
-    want = (
-        {"linear", "packed"}
-        if packing_available(torch.zeros(1, dtype=torch.bfloat16))
-        else {"linear"}
-    )
+    want = {"linear", "packed"} if can_pack(torch.bfloat16, torch.device("cpu")) else {"linear"}
     assert set(limits) == want
     assert all(value > 0 for value in limits.values())
 

@@ -12,7 +12,7 @@ from qalign.aligner.qwen3 import packed_linear  # noqa: E402
 from qalign.aligner.qwen3.packed_linear import PackedLinear, pack_linears  # noqa: E402
 
 needs_packing = pytest.mark.skipif(
-    not packed_linear.packing_available(torch.zeros(1, dtype=torch.bfloat16)),
+    not packed_linear.can_pack(torch.bfloat16, torch.device("cpu")),
     reason="this torch or CPU has no oneDNN bf16 products",
 )
 
@@ -61,7 +61,7 @@ def test_only_bf16_cpu_linears_are_replaced() -> None:
     )
     assert pack_linears(model) == 0  # float32: left as it is
     assert [type(m) for m in model.modules()].count(torch.nn.Linear) == 2
-    if not packed_linear.packing_available(torch.zeros(1, dtype=torch.bfloat16)):
+    if not packed_linear.can_pack(torch.bfloat16, torch.device("cpu")):
         pytest.skip("this torch or CPU has no oneDNN bf16 products")
     model.to(torch.bfloat16)
     assert pack_linears(model) == 2
