@@ -131,3 +131,14 @@ def test_rms_norm_equals_the_models_module_bit_for_bit(shape: tuple, dtype: str)
     x = (torch.randn(*shape, generator=gen) * 3).to(getattr(torch, dtype))
     with torch.inference_mode():
         assert torch.equal(text_model.rms_norm(norm, x), norm(x))
+
+
+def test_block_attention_bits_do_not_depend_on_the_input_layout() -> None:
+    """bf16 queries given as a strided view or a contiguous copy: the same bits."""
+    gen = torch.Generator().manual_seed(10)
+    packed = torch.randn(300, 8 * 16, generator=gen).to(torch.bfloat16)
+    query, key, value = packed[:, :64].view(300, 4, 16), packed[:, 64:96], packed[:, 96:]
+    key, value = key.reshape(300, 2, 16), value.reshape(300, 2, 16)
+    strided = causal_attention(query, key, value, 0.25, fused=False)
+    plain = causal_attention(query.contiguous(), key, value, 0.25, fused=False)
+    assert torch.equal(strided, plain)
