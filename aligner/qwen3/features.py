@@ -13,7 +13,8 @@ depend on the other clips of a batch:
   token, ``<|audio_end|>``, then each unit followed by two ``<timestamp>``
   tokens (start slot, end slot), with no separator and no chat template.
 
-Import cost: numpy only at import; torch and transformers inside the functions.
+Import cost: numpy only at import; torch inside the functions. The mel filters are
+computed here (:func:`slaney_mel_filters`), so features need no transformers.
 """
 
 from __future__ import annotations
@@ -57,21 +58,56 @@ def num_audio_tokens(num_frames: int, chunk_frames: int = CHUNK_FRAMES) -> int:
     return full * _conv_out(chunk_frames) + _conv_out(rest)
 
 
+def _hz_to_slaney_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear (3 mels per 200 Hz) below 1 kHz, logarithmic above."""
+    mel = 3.0 * hz / 200.0
+    high = hz >= 1000.0
+    mel[high] = 15.0 + np.log(hz[high] / 1000.0) * (27.0 / np.log(6.4))
+    return mel
+
+
+def _slaney_mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_hz_to_slaney_mel`."""
+    hz = 200.0 * mel / 3.0
+    high = mel >= 15.0
+    hz[high] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel[high] - 15.0))
+    return hz
+
+
+def slaney_mel_filters(
+    n_mels: int, n_fft: int = N_FFT, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Triangular mel filters, Slaney scale and area normalisation, ``(1 + n_fft // 2, n_mels)`` float64.
+
+    The filters Whisper's feature extractor uses (librosa's ``filters.mel`` with
+    ``norm="slaney"``, transposed): ``n_mels + 2`` edges evenly spaced in mels
+    from 0 Hz to the Nyquist frequency; filter ``m`` rises from edge ``m`` to
+    edge ``m + 1`` and falls to edge ``m + 2`` over the FFT bins' frequencies (Hz),
+    then is scaled by ``2 / (edge[m + 2] - edge[m])`` so each has the same area.
+    Computed in float64 in the same order of operations as transformers'
+    ``mel_filter_bank``, so the result is bit for bit the same (tested).
+    """
+    edges_mel = np.linspace(
+        _hz_to_slaney_mel(np.array([0.0]))[0],
+        _hz_to_slaney_mel(np.array([sample_rate / 2]))[0],
+        n_mels + 2,
+    )
+    edges = _slaney_mel_to_hz(edges_mel)
+    bins = np.linspace(0, sample_rate // 2, 1 + n_fft // 2)
+    widths = np.diff(edges)
+    offsets = edges[None, :] - bins[:, None]  # (bins, edges): edge minus bin frequency
+    rising = -offsets[:, :-2] / widths[:-1]
+    falling = offsets[:, 2:] / widths[1:]
+    filters = np.maximum(np.zeros(1), np.minimum(rising, falling))
+    filters *= (2.0 / (edges[2 : n_mels + 2] - edges[:n_mels]))[None, :]
+    return filters
+
+
 @lru_cache(maxsize=4)
 def _mel_filters(n_mels: int) -> torch.Tensor:
     import torch
-    from transformers.audio_utils import mel_filter_bank
 
-    filters = mel_filter_bank(
-        num_frequency_bins=1 + N_FFT // 2,
-        num_mel_filters=n_mels,
-        min_frequency=0.0,
-        max_frequency=SAMPLE_RATE / 2,
-        sampling_rate=SAMPLE_RATE,
-        norm="slaney",
-        mel_scale="slaney",
-    )
-    return torch.from_numpy(filters).to(torch.float32)
+    return torch.from_numpy(slaney_mel_filters(n_mels)).to(torch.float32)
 
 
 def log_mel(audio: np.ndarray, n_mels: int = 128) -> torch.Tensor:
