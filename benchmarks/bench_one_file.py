@@ -4,9 +4,13 @@ A fresh Python process runs the command line's own ``main`` on a clip (noise,
 with a realistic transcript, ``aligner_inputs.py``) and the real-size random
 bf16 checkpoint (``aligner_checkpoint.py``), and records where the time goes:
 
-* ``startup``: the interpreter until this driver runs (measured by the parent);
-* ``import torch`` and ``import qalign + transformers``: the modules the path
-  imports, timed one after the other before the command runs;
+* ``startup``: the interpreter until this driver runs (measured by the parent,
+  up to the moment the driver reports its phases);
+* ``exit``: from that report until the process has ended (the interpreter's
+  shutdown: modules, objects and the mapped weights released);
+* ``import torch`` and ``import qalign``: the modules the path imports, timed
+  one after the other before the command runs (the rest of what the command
+  imports, lazily, falls into ``load`` and the later phases);
 * ``load``: :func:`qalign.checkpoint.load_model` (config, tokenizer, weights);
 * ``first pass``: the first model pass (features, encoder, language model, head):
   the one pass a matching transcript needs for a clip of one window;
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.driver:
         clip, text, model, out = (Path(x) for x in args.driver)
-        print(json.dumps(_driver(args, clip, text, model, out)))
+        print(json.dumps(_driver(args, clip, text, model, out)), flush=True)
         return
 
     import numpy as np
@@ -162,13 +166,24 @@ def main(argv: list[str] | None = None) -> None:
                 cmd += ["--threads", str(args.threads)]
             load = os.getloadavg()[0]
             start = time.perf_counter()
-            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            with subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ) as proc:
+                line = ""
+                for line in proc.stdout:  # the driver's phases, printed when the command returns
+                    if line.startswith("{"):
+                        break
+                reported = time.perf_counter() - start
+                _, err = proc.communicate()
             total = time.perf_counter() - start
-            phases = json.loads(done.stdout.strip().splitlines()[-1])
+            if proc.returncode or not line.strip():
+                raise SystemExit(f"driver failed ({proc.returncode}): {err[-500:]}")
+            phases = json.loads(line)
             if phases["exit code"] not in (0, 1):  # 1: nothing aligned (random weights)
-                raise SystemExit(f"qalign align exited {phases['exit code']}: {done.stderr[-500:]}")
+                raise SystemExit(f"qalign align exited {phases['exit code']}: {err[-500:]}")
             phases["process"] = total
-            phases["startup"] = total - phases["driver"]
+            phases["startup"] = reported - phases["driver"]
+            phases["exit"] = total - reported
             phases["rest"] = (
                 phases["command"]
                 - phases["load"]

@@ -2,21 +2,21 @@
 
 transformers' ``from_pretrained`` reads every weight into fresh memory after
 initialising the whole model at random. Here the module tree is built with no
-initialisation at all, and each parameter becomes a view of the memory-mapped
-file (or, when the file's dtype differs from the target, one converted copy), so
+initialisation at all (on the ``meta`` device), and each parameter becomes a
+view of the memory-mapped file (or, when the file's dtype differs from the target, one converted copy), so
 loading costs little more than parsing the headers; pages are read when first
 used, and shared with the page cache.
 
 Only the safetensors format is read (a JSON header, then raw little-endian
-tensors); pickles never are. Heavy imports (torch, transformers) happen inside
-the functions.
+tensors); pickles never are. torch is imported inside the functions; nothing
+here imports transformers.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,50 +101,37 @@ def read_safetensors(file: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
-def build_model(
+def load_weights(
+    model: Any,
     folder: Path,
-    model_cls: Any,
-    config: Any,
-    dtype: torch.dtype,
     rename: Callable[[str], str] | None = None,
     *,
     mapped: bool = True,
+    tied: Mapping[str, str] | None = None,
 ) -> Any:
-    """The model with the folder's weights, strictly: every weight present, known and of its shape.
+    """Put the folder's weights into ``model``, strictly: every weight present, known and of its shape.
 
-    The module tree is built without initialising any weight, then each parameter
-    becomes the memory-mapped tensor from the file (:func:`read_safetensors`) when
-    it already has the target dtype, else a converted copy: no weight is read
-    twice, and none is read at all before it is used. ``mapped=False`` copies every
-    weight into the process's own memory instead (one read of the file): for
-    decoding, which reads all weights at every step, pages that the kernel can
-    neither evict under memory pressure nor map as small pages. ``rename`` maps the file's
-    weight names to the model's (the original layout's ``thinker.*`` names).
+    ``model`` is a module tree whose parameters need not hold anything yet (built
+    on the ``meta`` device, or without initialisation). Each parameter becomes the
+    memory-mapped tensor from the file (:func:`read_safetensors`) when it already
+    has the parameter's dtype, else a converted copy: no weight is read twice, and
+    none is read at all before it is used. ``mapped=False`` copies every weight
+    into the process's own memory instead (one read of the file): for decoding,
+    which reads all weights at every step, pages that the kernel can neither evict
+    under memory pressure nor map as small pages. ``rename`` maps the file's weight
+    names to the model's (the original layout's ``thinker.*`` names). ``tied`` maps
+    a weight the file may leave out to the one it shares values with.
 
     Raises:
         ModelLoadError: a weight is missing, unexpected or of the wrong shape, or a
             file is not valid safetensors.
     """
-    from transformers.initialization import no_init_weights
-
-    try:
-        with no_init_weights():
-            model = model_cls._from_config(config, dtype=dtype, attn_implementation="sdpa")
-    except Exception as exc:  # noqa: BLE001 - a config the classes cannot build
-        raise ModelLoadError(
-            folder, f"config.json is not a valid Qwen3-ASR config: {exc}"
-        ) from None
     state: dict[str, torch.Tensor] = {}
     for file in _weight_files(folder):
         for key, tensor in read_safetensors(file).items():
             state[rename(key) if rename else key] = tensor
     expected = model.state_dict()
-    tied = {}
-    if getattr(config, "tie_word_embeddings", False) or getattr(
-        getattr(config, "text_config", None), "tie_word_embeddings", False
-    ):
-        tied = dict(getattr(model, "_tied_weights_keys", None) or {})
-    for target, source in tied.items():
+    for target, source in (tied or {}).items():
         if target not in state and source in state:
             state[target] = state[source]
     problems = []
@@ -168,8 +155,6 @@ def build_model(
         elif not mapped:
             state[key] = tensor.clone()
     model.load_state_dict(state, strict=True, assign=True)
-    if tied:
-        model.tie_weights()
     return model
 
 
@@ -179,4 +164,4 @@ def _describe_keys(keys: set[str] | list[str]) -> str:
     return f"{len(keys)} ({shown}{', ...' if len(keys) > 5 else ''})"
 
 
-__all__ = ["build_model", "read_safetensors"]
+__all__ = ["load_weights", "read_safetensors"]

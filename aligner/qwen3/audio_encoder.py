@@ -52,7 +52,8 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     """Audio embeddings for one clip, ready to replace its ``<|audio_pad|>`` tokens.
 
     Args:
-        model: a loaded ``Qwen3ASRForConditionalGeneration`` (or token-classification) model.
+        model: a loaded aligner (:class:`~qalign.aligner.qwen3.modules.ForcedAlignerNetwork`)
+            or transformers' ``Qwen3ASRForConditionalGeneration``: the same encoder layers.
         features: log-mel frames of one clip, shape ``(n_mels, frames)`` with ``frames >= 1``.
 
     Returns:

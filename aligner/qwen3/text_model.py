@@ -1,8 +1,9 @@
 """The Qwen3 language model of both checkpoints, run layer by layer.
 
-The aligner and the recogniser share this text stack (transformers' ``Qwen3Model``:
-RMSNorm, grouped-query attention with per-head q/k norms, rotary positions, a SwiGLU
-MLP). :class:`TextModel` runs its layers by hand, calling the model's own modules
+The aligner and the recogniser share this text stack (a Qwen3 decoder: RMSNorm,
+grouped-query attention with per-head q/k norms, rotary positions, a SwiGLU MLP),
+built from qalign's own modules for the aligner (:mod:`~qalign.aligner.qwen3.modules`)
+and as transformers' ``Qwen3Model`` for the recogniser. :class:`TextModel` runs its layers by hand, calling the model's own modules
 for every norm, projection and MLP, so the weights and the arithmetic are the
 model's; only attention and the key/value cache are ours:
 
@@ -152,7 +153,11 @@ class StaticCache:
 
 
 class TextModel:
-    """The decoder layers of a transformers ``Qwen3Model``, run by hand (see the module doc)."""
+    """The decoder layers of a Qwen3 language model, run by hand (see the module doc).
+
+    ``language_model`` is qalign's :class:`~qalign.aligner.qwen3.modules.LanguageModel`
+    or transformers' ``Qwen3Model``: both have the same layers, norms and rotary module.
+    """
 
     def __init__(self, language_model: Any) -> None:
         cfg = language_model.config

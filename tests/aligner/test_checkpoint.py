@@ -13,7 +13,7 @@ transformers = pytest.importorskip("transformers")
 
 from safetensors.torch import load_file, save_file  # noqa: E402
 
-from qalign import checkpoint  # noqa: E402
+from qalign import checkpoint, devices  # noqa: E402
 from qalign.checkpoint import (  # noqa: E402
     load_model,
     rename_original_key,
@@ -102,7 +102,7 @@ def test_original_layout_is_converted(random_hf, parity_dir: Path, tmp_path: Pat
     assert got.keys() == expected.keys()
     assert all(torch.equal(got[k], expected[k]) for k in expected)
     # Plain transformers would build a default-size model here and random-init it.
-    assert loaded.model.config.text_config.hidden_size == 64
+    assert loaded.model.config.text.hidden_size == 64
 
 
 def test_parity_layouts_hold_the_same_weights(parity_dir: Path) -> None:
@@ -270,9 +270,9 @@ def test_resolve_device(monkeypatch) -> None:
 
 
 def test_resolve_dtype(monkeypatch) -> None:
-    monkeypatch.setattr(checkpoint, "cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(devices, "cpu_has_fast_bf16", lambda: True)
     assert resolve_dtype("auto", "cpu") == torch.bfloat16
-    monkeypatch.setattr(checkpoint, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(devices, "cpu_has_fast_bf16", lambda: False)
     assert resolve_dtype("auto", "cpu") == torch.float32
     assert resolve_dtype("auto", "mps") == torch.float32
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
