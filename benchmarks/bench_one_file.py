@@ -57,6 +57,7 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     from qalign.aligner.longform import walk
     from qalign.cli import align as cli_align
     from qalign.cli.main import main as cli_main
+    from qalign.cli.main import prepare_exit
 
     phases["import qalign"] = time.perf_counter() - t
     passes: list[tuple[bool, float]] = []
@@ -101,6 +102,7 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     t = time.perf_counter()
     phases["exit code"] = cli_main(argv)
     phases["command"] = time.perf_counter() - t
+    prepare_exit()  # as the qalign program does before it ends
     phases["first pass"] = passes[0][1] if passes else 0.0
     phases["recovery passes"] = sum(s for rec, s in passes if rec)
     phases["other window passes"] = sum(s for rec, s in passes[1:] if not rec)

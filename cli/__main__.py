@@ -1,5 +1,3 @@
-import sys
+from qalign.cli.main import entry
 
-from qalign.cli.main import main
-
-sys.exit(main())
+entry()

@@ -1,7 +1,5 @@
 """``python -m qalign ...``: the command line, as the ``qalign`` script runs it."""
 
-import sys
+from qalign.cli.main import entry
 
-from qalign.cli.main import main
-
-sys.exit(main())
+entry()

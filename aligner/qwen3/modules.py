@@ -188,7 +188,10 @@ class LanguageModel(nn.Module):
     def __init__(self, cfg: TextConfig, dtype: torch.dtype) -> None:
         super().__init__()
         self.config = cfg
-        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size, dtype=dtype)
+        # An explicit (meta) weight: Embedding's random init on the meta device would
+        # import torch._dynamo (about 1 s) for nothing.
+        table = torch.empty((cfg.vocab_size, cfg.hidden_size), dtype=dtype)
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, cfg.hidden_size, _weight=table)
         self.layers = nn.ModuleList(DecoderLayer(cfg, dtype) for _ in range(cfg.num_hidden_layers))
         self.norm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps, dtype)
         self.rotary_emb = RotaryAngles(cfg)

@@ -43,3 +43,26 @@ def test_align_never_imports_transformers(parity_dir: Path, tmp_path: Path, chec
     assert {"torch", "tokenizers", "qalign.aligner.qwen3.modules"} <= modules
     heavy = sorted(m for m in modules if m.split(".")[0] == "transformers")
     assert not heavy, f"the aligner path imported {heavy[:5]}"
+
+
+def test_program_exits_with_the_command_code_and_objects_frozen(tmp_path: Path) -> None:
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['qalign', 'align', sys.argv[1], sys.argv[2], '--engine', 'nope']\n"
+        "from qalign.cli.main import entry\n"
+        "entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(SAMPLE_WAV), str(SAMPLE_TXT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr  # a usage error keeps its exit code
+    assert "qalign: error:" in done.stderr and "nope" in done.stderr
+    assert done.stdout.strip() == "frozen True"
+    version = subprocess.run(
+        [sys.executable, "-m", "qalign", "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert version.returncode == 0 and "qalign" in version.stdout

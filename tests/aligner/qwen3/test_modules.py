@@ -104,3 +104,22 @@ def test_missing_sizes_take_transformers_defaults() -> None:
 def test_networks_it_cannot_build_are_refused(native, needle) -> None:
     with pytest.raises(ValueError, match=needle):
         aligner_config(native)
+
+
+def test_building_imports_nothing_heavy(parity_dir: Path) -> None:
+    """Building the network (no random init) and loading it import neither
+    transformers nor torch._dynamo (about 1 s, pulled in by some meta-device inits)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, torch\n"
+        "from qalign.checkpoint import load_model\n"
+        f"load_model({str(parity_dir / 'fa-tiny')!r}, 'aligner', device='cpu', dtype='bf16')\n"
+        "print(sorted(m for m in ('transformers', 'torch._dynamo') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
