@@ -117,3 +117,18 @@ def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
     for item, logits, reference in zip(items, batched, plain.slot_logits(items), strict=True):
         assert torch.equal(logits, reference)
         assert torch.equal(packed.slot_logits([item])[0], logits)
+
+
+@needs_packing
+def test_a_layer_run_once_is_never_packed() -> None:
+    """The first call uses the original weight (a one-file run's single pass makes no
+    packed copies); the second packs it; every call gives the linear's bits."""
+    layer = _linear(64, 96, True, seed=8)
+    packed = PackedLinear(layer)
+    x = torch.randn(5, 64, generator=torch.Generator().manual_seed(9)).to(torch.bfloat16)
+    with torch.inference_mode():
+        assert torch.equal(packed(x), layer(x))
+        assert not packed.packed and packed._weight is not None
+        assert torch.equal(packed(x), layer(x))
+        assert packed.packed and packed._weight is None
+        assert torch.equal(packed(x), layer(x))
