@@ -2,7 +2,9 @@
 
 Decoding goes through PyAV (``av``), which bundles its own FFmpeg: no system
 package is needed, and it was the fastest candidate measured on our machines
-for wav, flac, mp3, m4a and opus. The preparation matches the reference
+for wav, flac, mp3, m4a and opus. Plain 16-bit PCM WAV is read by
+:mod:`qalign.wav` instead (at the target rate; other rates are only probed
+there): the same numbers, without importing PyAV. The preparation matches the reference
 implementation: channels are averaged (the plain mean, not FFmpeg's
 (L+R)/sqrt(2) downmix), the signal is resampled to the target rate, and it is
 divided by its peak only when the peak exceeds 1.0. 16-bit PCM becomes
@@ -90,6 +92,13 @@ def _av() -> Any:
     return av
 
 
+def _plain_wav(p: Path) -> Any:
+    """The layout of a plain 16-bit PCM WAV file (read without PyAV), else ``None``."""
+    from qalign.wav import read_header
+
+    return read_header(p, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE, MAX_CHANNELS)
+
+
 def _check_stream(p: Path, stream: Any) -> None:
     """Refuse a stream whose declared sample rate or channel count is absurd, before any
     decoding (see :data:`MIN_SAMPLE_RATE`, :data:`MAX_SAMPLE_RATE`, :data:`MAX_CHANNELS`)."""
@@ -116,6 +125,9 @@ def probe(path: str | Path) -> AudioInfo:
         AudioError: the file is missing, empty, not audio or has no audio stream.
     """
     p = _check_path(path)
+    pcm = _plain_wav(p)
+    if pcm is not None:
+        return AudioInfo(pcm.duration, pcm.sample_rate, pcm.channels, "pcm_s16le")
     av = _av()
     try:
         with av.open(str(p), metadata_errors="ignore") as container:
@@ -143,6 +155,14 @@ def probe(path: str | Path) -> AudioInfo:
 
 def _frames(p: Path, sample_rate: int, start: float = 0.0) -> Iterator[np.ndarray]:
     """Mono float32 pieces at ``sample_rate``, from ``start`` s (seeking when > 0)."""
+    pcm = _plain_wav(p)
+    if pcm is not None and pcm.sample_rate == sample_rate:  # the same numbers, without FFmpeg
+        from qalign.wav import read_planar
+
+        first = int(round(start * sample_rate)) if start > 0 else 0
+        for planar in read_planar(p, pcm, first):
+            yield _mono(planar)
+        return
     av = _av()
     try:
         with av.open(str(p), metadata_errors="ignore") as container:

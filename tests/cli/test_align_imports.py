@@ -43,8 +43,9 @@ def test_align_never_imports_transformers(parity_dir: Path, tmp_path: Path, chec
     assert {"torch", "tokenizers", "qalign.aligner.qwen3.modules"} <= modules
     heavy = sorted(m for m in modules if m.split(".")[0] == "transformers")
     assert not heavy, f"the aligner path imported {heavy[:5]}"
-    # nor what a local folder does not need: the Hub client, torch's compiler stack
-    assert not {"huggingface_hub", "torch._dynamo", "fsspec", "pysubs2"} & modules
+    # nor what a local folder and a plain 16 kHz WAV do not need: the Hub client, the
+    # compiler stack, PyAV
+    assert not {"huggingface_hub", "torch._dynamo", "fsspec", "pysubs2", "av"} & modules
 
 
 def test_program_exits_with_the_command_code_and_objects_frozen(tmp_path: Path) -> None:
