@@ -20,8 +20,13 @@ seconds (the guard), so a cut in the wrong place is redone with more audio.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.engine import Placed, WindowEngine
+from qalign.aligner.longform.stitch import SHORT_GAP
+
+if TYPE_CHECKING:
+    from qalign.aligner.longform.stitch import Kept
 
 #: Fewest consecutive kept units that count as agreement.
 MIN_RUN = 3
@@ -76,3 +81,27 @@ def agreement(kept: Sequence[Placed], expected_units: float) -> tuple[float, lis
     """How well a probe agreed: its longest kept run over the units its speech should hold."""
     best: list[Placed] = max(runs(kept), key=len, default=[])
     return len(best) / max(1.0, expected_units), best
+
+
+def leading_run(got: Sequence[Kept], first: int) -> list[Kept]:
+    """The kept units of a failed window that run on from its first unit, less the last
+    :data:`BACK_OFF` (redone with the search's back-fill); empty when fewer than
+    :data:`MIN_RUN` would be left."""
+    lead: list[Kept] = []
+    for k in got:
+        if k.index != first + len(lead):
+            break
+        lead.append(k)
+    lead = lead[:-BACK_OFF]
+    return lead if len(lead) >= MIN_RUN else []
+
+
+def agreed(got: Sequence[Kept], first: int) -> bool:
+    """Whether a window's kept units run from its first unit with only short gaps
+    (at most :data:`~qalign.aligner.longform.stitch.SHORT_GAP` units: a slipped slot)."""
+    previous = first - 1
+    for k in got:
+        if k.index - previous - 1 > SHORT_GAP:
+            return False
+        previous = k.index
+    return True

@@ -98,13 +98,26 @@ class WindowEngine(ABC):
 
     Class attributes tune the layer for the engine: :attr:`window_seconds`
     (target window length), :attr:`max_window_seconds` (the longest pass the
-    engine takes), :attr:`keep_score` (below it a unit is not kept) and
+    engine takes), the text a window is offered (:attr:`text_slack`,
+    :attr:`text_pad` and, after a window that agreed, :attr:`agreed_slack`,
+    :attr:`agreed_pad`), :attr:`keep_score` (below it a unit is not kept) and
     :attr:`sure_score` (at or above it a kept unit is ``aligned``, else ``uncertain``).
     """
 
     name: ClassVar[str] = ""
     window_seconds: float = 30.0
     max_window_seconds: float = 60.0
+    #: Text offered to a window: this many times the units its speech should hold at the
+    #: rate seen so far, plus :attr:`text_pad` units. Generous, for the first window and
+    #: any window after a gap or a recovery (where the text lies is least known there).
+    text_slack: float = 1.5
+    text_pad: int = 12
+    #: The same after a window whose anchors agreed (the next one starts from a unit just
+    #: placed, at a known rate): an engine whose passes cost by the token may offer less.
+    #: The rate is then the larger of the running one and the last window's own.
+    #: ``None``: no difference (the generous text everywhere).
+    agreed_slack: float | None = None
+    agreed_pad: int = 12
     keep_score: float = 0.05
     sure_score: float = 0.5
     #: Shortest plausible unit, seconds: shorter ones count as collapsed.

@@ -11,7 +11,15 @@ import logging
 import math
 from collections.abc import Callable
 
-from qalign.aligner.longform.anchors import BACK_OFF, ISLAND_UNITS, agreement, keep, trim_tail
+from qalign.aligner.longform.anchors import (
+    BACK_OFF,
+    ISLAND_UNITS,
+    agreed,
+    agreement,
+    keep,
+    leading_run,
+    trim_tail,
+)
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
@@ -72,9 +80,23 @@ class WindowRun:
         self.rate = min(8.0, max(1.0, self.n / total_speech))
         self._seen_units = 0
         self._seen_speech = 0.0
+        # Units per second of speech in the last window, when its anchors agreed (else None).
+        self._agreed_rate: float | None = None
 
-    def _span(self, seconds_of_speech: float) -> int:
-        return int(math.ceil(1.5 * self.rate * seconds_of_speech)) + 12
+    def _tight(self) -> bool:
+        """Whether the next window gets the engine's text for agreement (:attr:`WindowEngine.agreed_slack`)."""
+        return self.engine.agreed_slack is not None and self._agreed_rate is not None
+
+    def _span(self, seconds_of_speech: float, agreed: bool = False) -> int:
+        """Units of text to offer for ``seconds_of_speech`` (see :attr:`WindowEngine.text_slack`)."""
+        engine = self.engine
+        if agreed and self._tight():
+            assert engine.agreed_slack is not None and self._agreed_rate is not None
+            rate = max(self.rate, self._agreed_rate)
+            return (
+                int(math.ceil(engine.agreed_slack * rate * seconds_of_speech)) + engine.agreed_pad
+            )
+        return int(math.ceil(engine.text_slack * self.rate * seconds_of_speech)) + engine.text_pad
 
     def _place(self, jobs: list[tuple[float, WindowJob]], probe: bool = False) -> list[list[Kept]]:
         """Align jobs (each with its start time) and return each one's kept units in global time."""
@@ -132,7 +154,8 @@ class WindowRun:
             if heard < MIN_SPEECH and not last:
                 t = end
                 continue
-            span = self._span(heard) * (3 if last else 1)
+            tight = self._tight()
+            span = self._span(heard, agreed=True) * (3 if last else 1)
             stop = self.n if last and t == 0.0 else min(self.n, u + span)
             job = WindowJob(self.reader.read(t, end), u, stop, open_end=True, start=t)
             (got,) = self._place([(t, job)])
@@ -177,7 +200,12 @@ class WindowRun:
                 for k in got:
                     self.kept[k.index] = k
                 self._fill_gaps(t, u, got)
-                self._learn(got, heard if last else speech.speech_seconds(t, got[-1].end))
+                said = heard if last else speech.speech_seconds(t, got[-1].end)
+                self._learn(got, said)
+                # The units this window's speech held (gaps included), for the next one's text.
+                self._agreed_rate = (
+                    (got[-1].index - u + 1) / max(0.5, said) if agreed(got, u) else None
+                )
                 if (
                     last
                     and got[-1].index + 1 >= stop
@@ -190,6 +218,16 @@ class WindowRun:
                 t_next, u = got[-1].end, got[-1].index + 1
                 t = max(t_next, t + 0.5)
             else:
+                self._agreed_rate = None
+                # Tight text that agreed at its start and then stopped: text nobody speaks
+                # took the place of the spoken text after it, so the window failed right
+                # after units that agreed. Keep that run and search from its end (probes
+                # from the window's start would spend their audio on those units).
+                lead = leading_run(got, u) if tight and not cut else []
+                if lead:
+                    for k in lead:
+                        self.kept[k.index] = k
+                    t, u = max(lead[-1].end, t + 0.5), lead[-1].index + 1
                 found = self._recover(t, u, budget=self._budget(t))
                 if found is None:
                     # Nothing agrees within reach: leave this stretch of audio and search

@@ -22,7 +22,14 @@ from qalign.aligner.longform import LongFormAligner  # noqa: E402
 
 
 class _SlipsOnLongWindows(sim.SimulatedQwen3):
-    """Every window of 20 s or more puts unit ``victim + 1``'s start 6 classes early, sure of it."""
+    """Every window of 20 s or more puts unit ``victim + 1``'s start 6 classes early, sure of it.
+
+    Windows of 30 s (the case was found with them): where the slip lands depends on
+    where windows are cut, and this file tests the second looks, not the window length.
+    """
+
+    window_seconds = 30.0
+    max_window_seconds = 60.0
 
     def __init__(self, recording, victim):
         super().__init__(recording)
@@ -77,4 +84,7 @@ def test_text_nobody_speaks_stays_unaligned_and_its_neighbours_are_placed(defect
     for k in (first - 1, last + 1):
         if 0 <= k < len(rec.truth):
             assert result.units[k].status != "unaligned", k
-            assert abs(result.units[k].start - rec.truth[k][0]) < 0.1
+            # Within two 80 ms classes: one unit's decoded start varies with the noise its
+            # window draws (0 to 145 ms over seeds 0-3 here, with 30 s or 45 s windows);
+            # a unit crowded out by the unspoken text lands seconds away.
+            assert abs(result.units[k].start - rec.truth[k][0]) < 0.16
