@@ -206,8 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         Engine.max_window_seconds = min(aligner.max_duration, 2.0 * args.window_seconds)
     for name in ("agreed_slack", "agreed_pad", "text_slack", "text_pad"):
         value = getattr(args, name)
-        if value is not None:
-            setattr(Engine, name, int(value) if name.endswith("pad") else value)
+        if value is not None:  # --agreed-slack 0: the generous text everywhere
+            value = None if name == "agreed_slack" and not value else value
+            setattr(Engine, name, int(value) if name.endswith("pad") and value else value)
     walk.WindowRun._recover = _flagged(timed, "recovery", walk.WindowRun._recover)
     walk.WindowRun._back_fill = _flagged(timed, "recovery", walk.WindowRun._back_fill)
     walk.grow_edges = _flagged(timed, "edges", walk.grow_edges)

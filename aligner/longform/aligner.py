@@ -7,11 +7,14 @@ Per item:
    whole: the duration comes from the container first, windows are read
    forward from a bounded buffer (:class:`qalign.audio.AudioReader`).
 2. **Windows, one after another.** A window starts after the last kept unit
-   and ends at a pause near ``window_seconds`` later. It gets a generous run of
-   text from its first unit on: 1.5 times the units the window's speech should
-   hold at the rate seen so far, plus 12. The engine places them; the layer
-   keeps only anchors (:func:`~qalign.aligner.longform.anchors.keep`) and the
-   next window starts from the last one, backing off a few. Where speech that no
+   and ends at a pause near the engine's ``window_seconds`` later. It gets a run
+   of text from its first unit on: generous for the first window and after a gap
+   (the engine's ``text_slack`` times the units its speech should hold at the
+   rate seen so far, plus ``text_pad``); after a window that agreed, an engine may
+   ask for less (``agreed_slack``, ``agreed_pad``: Qwen3 takes what the speech
+   should hold plus 3). The engine places them; the layer keeps only anchors
+   (:func:`~qalign.aligner.longform.anchors.keep`) and the next window starts
+   from the last one, backing off a few. Where speech that no
    text explains lies between two kept units (a paragraph missing from the text),
    the text was forced onto it: the window's units stop before it, and a short
    chain before it is no agreement.
