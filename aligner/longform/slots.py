@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -154,6 +154,8 @@ class Qwen3Windows(SlotWindows):
         if window_seconds is not None:
             self.window_seconds = window_seconds
         self.max_window_seconds = min(aligner.max_duration, 2.0 * self.window_seconds)
+        # The last audio arrays prepared, with their log-mel features (see slot_logits).
+        self._features: list[tuple[np.ndarray, Any]] = []
 
     @property
     def source(self) -> Source:
@@ -165,10 +167,15 @@ class Qwen3Windows(SlotWindows):
 
     def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list[np.ndarray]:
         runner = self.aligner.runner
-        prepared = [
-            runner.prepare(job.samples, [u.norm for u in script.units[job.first : job.stop]])
-            for job in jobs
-        ]
+        prepared = []
+        for job in jobs:
+            units = [u.norm for u in script.units[job.first : job.stop]]
+            # Jobs offered the same audio array (the recovery search's text probes) share
+            # its features: the last few arrays are held with theirs, compared by identity.
+            held = next((f for a, f in self._features if a is job.samples), None)
+            prepared.append(runner.prepare(job.samples, units, held))
+            if held is None:
+                self._features = [(job.samples, prepared[-1].features), *self._features[:3]]
         out: list[np.ndarray] = []
         size = max(1, self.aligner.batch_size)
         for k in range(0, len(prepared), size):

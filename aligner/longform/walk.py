@@ -325,6 +325,9 @@ class WindowRun:
             a = nxt
             candidates.append((a - onset, a, u))
         candidates.sort(key=lambda c: c[0])
+        # The probes searching the text all hear the same audio: it is read once and the
+        # same array is offered each time (an engine may reuse what it computed from it).
+        at_onset = self.reader.read(onset, min(duration, onset + PROBE_SECONDS))
         batch = 8
         for k in range(0, len(candidates), batch):
             if budget <= 0:
@@ -334,7 +337,8 @@ class WindowRun:
             jobs = []
             for _, a0, first in group:
                 end = min(duration, a0 + PROBE_SECONDS)
-                job = WindowJob(self.reader.read(a0, end), first, min(self.n, first + m), start=a0)
+                samples = at_onset if a0 == onset else self.reader.read(a0, end)
+                job = WindowJob(samples, first, min(self.n, first + m), start=a0)
                 jobs.append((a0, job))
                 spent = job.samples.size / SAMPLE_RATE
                 self.probe_seconds += spent

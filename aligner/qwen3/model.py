@@ -31,7 +31,8 @@ How it runs, and why:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,14 @@ if TYPE_CHECKING:
     import torch
 
     from qalign.checkpoint import LoadedModel
+
+#: A checkpoint with fewer parameters than this runs its passes (features, encoder,
+#: language model) on one CPU thread. Its operations take microseconds, too little to
+#: split, and the idle OpenMP workers spin between them: with the tiny test checkpoint
+#: and two threads, two minutes of long audio cost 33 s of CPU instead of 3.2 s, and on
+#: a busy machine 290 s of wall time instead of 34 s (measured). Real checkpoints keep
+#: torch's thread count. The thread count does not change the results.
+SMALL_MODEL_PARAMETERS = 20_000_000
 
 #: Shortest attention segment in the language model, in tokens. Float32 CPU
 #: matmuls over fewer than about 12 rows take other kernels, whose rounding
@@ -99,6 +108,25 @@ class Qwen3AlignerModel:
         inner = self.model.model
         pack_linears(inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
         self.text = TextModel(self.model.model.language_model)
+        self.small = (
+            str(self.device) == "cpu"
+            and sum(p.numel() for p in self.model.parameters()) < SMALL_MODEL_PARAMETERS
+        )
+
+    @contextmanager
+    def threads(self) -> Iterator[None]:
+        """One CPU thread inside the block for a small model (:data:`SMALL_MODEL_PARAMETERS`)."""
+        if not self.small:
+            yield
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -122,10 +150,18 @@ class Qwen3AlignerModel:
                 self._token_cache[unit] = tuple(ids)
         return [self._token_cache[u] for u in units]
 
-    def prepare(self, audio: np.ndarray, units: Sequence[str]) -> PreparedItem:
-        """Features and token ids for one clip (mono float32 at 16 kHz) and its units."""
+    def prepare(
+        self, audio: np.ndarray, units: Sequence[str], features: torch.Tensor | None = None
+    ) -> PreparedItem:
+        """Features and token ids for one clip (mono float32 at 16 kHz) and its units.
+
+        ``features``: the clip's log-mel frames when already computed (another item with
+        the same audio); items sharing them are encoded once per :meth:`slot_logits` call.
+        """
         cfg = self.config
-        features = log_mel(audio, cfg.num_mel_bins)
+        if features is None:
+            with self.threads():
+                features = log_mel(audio, cfg.num_mel_bins)
         frames = num_feature_frames(audio.shape[0])
         n_audio = num_audio_tokens(frames, 2 * cfg.n_window)
         ids = build_input_ids(
@@ -165,8 +201,14 @@ class Qwen3AlignerModel:
 
         if not items:
             return []
-        with torch.inference_mode():
-            audio = [self.encode_audio(it.features) for it in items]
+        with torch.inference_mode(), self.threads():
+            # Items with the same features object (one clip, several runs of text) share
+            # one encoder pass: a clip's embeddings depend on its audio alone.
+            encoded: dict[int, torch.Tensor] = {}
+            for it in items:
+                if id(it.features) not in encoded:
+                    encoded[id(it.features)] = self.encode_audio(it.features)
+            audio = [encoded[id(it.features)] for it in items]
             lm = self.model.model.language_model
             # Each item is one attention segment, at least MIN_SEGMENT tokens long:
             # a short item is followed by pad tokens, which causal attention keeps
