@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from qalign.aligner.qwen3.features import num_audio_tokens
+from qalign.aligner.qwen3.shapes import by_rows
 
 #: Chunks (1 s each) convolved at once. The first convolution's output is about
 #: 3 MB per chunk in bf16 at the real model's width; eight chunks keep the stack's
@@ -99,8 +100,8 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     bounds = list(range(0, total, window)) + [total]
     for layer in tower.layers:
         hidden = _encoder_layer(layer, hidden, bounds)
-    hidden = tower.ln_post(hidden)
-    return projector(hidden)
+    # Row-wise, in tiles of a few fixed row counts (qalign.aligner.qwen3.shapes).
+    return by_rows(lambda h: projector(tower.ln_post(h)), hidden)
 
 
 def window_attention(
@@ -111,6 +112,7 @@ def window_attention(
     bounds: list[int],
     *,
     fused: bool | None = None,
+    whole_window: bool = True,
 ) -> torch.Tensor:
     """Full (non-causal) attention inside each window ``bounds[i]:bounds[i + 1]``.
 
@@ -121,8 +123,9 @@ def window_attention(
     reference's own path (its results are matched bit for bit). In bf16/fp16 (the
     speed path): the windows of the first window's size are one batch of two matrix
     products with a softmax between them (torch's fused CPU kernel was 2-3x slower
-    at these sizes), and a shorter last window is computed alone the same way.
-    Every window is computed from its own rows only.
+    at these sizes), and a shorter last window is computed alone the same way, padded
+    to the full size with its pad keys masked (``whole_window=False``: at its own
+    length; same result). Every window is computed from its own rows only.
     """
     if fused if fused is not None else query.device.type == "cuda":
         window = torch.zeros(query.shape[1], dtype=torch.long, device=query.device)
@@ -151,29 +154,55 @@ def window_attention(
             t[:, :full].unflatten(1, (-1, size)).transpose(0, 1) for t in (query, key, value)
         )
         out[:, :full] = _attend(q, k, v, scale).transpose(0, 1).flatten(1, 2)
-    if full < query.shape[1]:
+    if full < query.shape[1] and not whole_window:
         out[:, full:] = _attend(query[:, full:], key[:, full:], value[:, full:], scale)
+    elif full < query.shape[1]:
+        # The last window is padded with zero positions to the full size (one shape for
+        # every length, see qalign.aligner.qwen3.shapes); pad keys are masked out and pad
+        # rows dropped, so the real rows are those of the window at its own length.
+        rest = query.shape[1] - full
+        q, k, v = (
+            torch.cat([t[:, full:], t.new_zeros((t.shape[0], size - rest, t.shape[2]))], dim=1)
+            for t in (query, key, value)
+        )
+        out[:, full:] = _attend(q, k, v, scale, valid=rest)[:, :rest]
     return out
 
 
-def _attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, scale: float):
-    """``softmax(query @ key^T * scale) @ value`` over the last two axes (batched)."""
+def _attend(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    scale: float,
+    valid: int | None = None,
+):
+    """``softmax(query @ key^T * scale) @ value`` over the last two axes (batched).
+
+    ``valid``: only the first ``valid`` keys are attended to (the rest are padding).
+    """
     scores = torch.matmul(query * scale, key.transpose(-1, -2))
+    if valid is not None:
+        scores[..., valid:] = float("-inf")
     return torch.matmul(torch.softmax(scores, dim=-1), value)
 
 
 def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch.Tensor:
-    """One encoder layer (pre-norm attention within windows, then the GELU MLP)."""
+    """One encoder layer (pre-norm attention within windows, then the GELU MLP).
+
+    The row-wise parts run in tiles of a few fixed row counts (:func:`by_rows`)."""
     attn = layer.self_attn
     n = hidden.shape[0]
-    h = layer.self_attn_layer_norm(hidden)
-    q, k, v = (
-        proj(h).reshape(n, attn.num_heads, -1).transpose(0, 1)
-        for proj in (attn.q_proj, attn.k_proj, attn.v_proj)
-    )
+
+    def project(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        h = layer.self_attn_layer_norm(x)
+        return tuple(proj(h) for proj in (attn.q_proj, attn.k_proj, attn.v_proj))
+
+    q, k, v = (t.reshape(n, attn.num_heads, -1).transpose(0, 1) for t in by_rows(project, hidden))
     out = window_attention(q, k, v, attn.scaling, bounds)
-    hidden = hidden + attn.out_proj(out.transpose(0, 1).reshape(n, -1))
-    h = layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(hidden))))
+    hidden = hidden + by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1))
+    h = by_rows(
+        lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))), hidden
+    )
     hidden = hidden + h
     if hidden.dtype == torch.float16:  # as the reference does
         limit = torch.finfo(hidden.dtype).max - 1000

@@ -8,9 +8,12 @@ for every norm, projection and MLP, so the weights and the arithmetic are the
 model's; only attention and the key/value cache are ours:
 
 * :meth:`TextModel.packed`: several sequences packed end to end into one pass (no
-  padding), positions restarting at 0 in each, causal attention inside each at its
-  own length (:func:`causal_attention`). A sequence's rows never depend on the
-  other sequences of the pack.
+  padding between them), positions restarting at 0 in each, causal attention inside
+  each (:func:`causal_attention`). A sequence's rows never depend on the other
+  sequences of the pack. The row-wise layers run on tiles of a few fixed row counts
+  and, in bf16, attention on whole blocks (:mod:`qalign.aligner.qwen3.shapes`: the
+  CPU's kernel cache grows with every new shape); the results are those of one call
+  at the sequence's own length, bit for bit.
 * :meth:`TextModel.prefill` and :meth:`TextModel.step`: the same packed pass writing
   keys and values into a :class:`StaticCache` allocated once for a whole decode,
   then one token per sequence per step, each attending to its own cache rows.
@@ -25,10 +28,13 @@ faster there than torch's fused CPU kernel and give batch-independent results).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from qalign.aligner.qwen3.shapes import by_rows
 
 #: Query positions per block of :func:`causal_attention`.
 ATTENTION_BLOCK = 128
@@ -53,6 +59,7 @@ def causal_attention(
     out: torch.Tensor | None = None,
     *,
     fused: bool | None = None,
+    whole_blocks: bool | None = None,
 ) -> torch.Tensor:
     """Causal softmax attention for one sequence with grouped-query heads.
 
@@ -64,6 +71,11 @@ def causal_attention(
         out: ``(length, heads, dim)`` to write into, else a new tensor.
         fused: one ``scaled_dot_product_attention`` call (default on CUDA) instead
             of the block-wise products (default elsewhere).
+        whole_blocks: block-wise, pad the sequence to whole blocks, so that every
+            length gives one of a few shapes (default: in bf16 and fp16, whose products
+            the CPU caches per shape; the result is the same bit for bit). Not in
+            float32 (default): its products cache little, and there the padded last
+            block differs in the last bits (up to 8e-5 in a logit, measured).
 
     The block-wise form stacks the query heads that share a key/value head into one
     matrix, so each block of :data:`ATTENTION_BLOCK` positions is two batched
@@ -89,17 +101,23 @@ def causal_attention(
         out.copy_(joined[0].transpose(0, 1))
         return out
     # (kv_heads, length * groups, dim): row l * groups + g is query head kv * groups + g at l.
+    # The sequence may be padded with zero positions to whole blocks, so every product has
+    # one of a few shapes (see qalign.aligner.qwen3.shapes): pad keys lie in every real
+    # row's future, masked like any future key, and pad rows are dropped.
+    block = ATTENTION_BLOCK
+    if whole_blocks is None:
+        whole_blocks = query.dtype != torch.float32
+    padded = -(-length // block) * block if whole_blocks else length
     q = (query * scale).view(length, kv_heads, groups, dim).transpose(0, 1)
-    q = q.reshape(kv_heads, length * groups, dim)
+    q = _pad_axis(q.reshape(kv_heads, length * groups, dim), 1, padded * groups)
     # Keys stored (kv_heads, dim, length): each block's scores read them as a plain
     # (dim, end) matrix, about 10 % faster on the CPU than a transposed (end, dim) view.
-    k_t = key.permute(1, 2, 0).contiguous()
-    v = value.transpose(0, 1).contiguous()
+    k_t = _pad_axis(key.permute(1, 2, 0), 2, padded).contiguous()
+    v = _pad_axis(value.transpose(0, 1), 1, padded).contiguous()
     stacked = torch.empty_like(q)
-    block = ATTENTION_BLOCK
     future = _future_mask(block, groups, query.device)
-    for start in range(0, length, block):
-        end = min(length, start + block)
+    for start in range(0, padded, block):
+        end = min(padded, start + block)
         rows = slice(start * groups, end * groups)
         scores = torch.bmm(q[:, rows], k_t[:, :, :end])
         scores[:, :, start:end].masked_fill_(
@@ -107,9 +125,18 @@ def causal_attention(
         )
         torch.bmm(torch.softmax(scores, dim=-1), v[:, :end], out=stacked[:, rows])
     out.view(length, kv_heads, groups, dim).copy_(
-        stacked.view(kv_heads, length, groups, dim).transpose(0, 1)
+        stacked.view(kv_heads, padded, groups, dim)[:, :length].transpose(0, 1)
     )
     return out
+
+
+def _pad_axis(t: torch.Tensor, axis: int, size: int) -> torch.Tensor:
+    """``t`` with zeros appended along ``axis`` up to ``size`` (``t`` itself when already there)."""
+    if t.shape[axis] == size:
+        return t
+    shape = list(t.shape)
+    shape[axis] = size - t.shape[axis]
+    return torch.cat([t, t.new_zeros(shape)], dim=axis)
 
 
 def rms_norm(norm: Any, x: torch.Tensor) -> torch.Tensor:
@@ -218,7 +245,8 @@ class TextModel:
         spans = list(zip(bounds[:-1], bounds[1:]))
         x = embeds
         for index, layer in enumerate(self.layers):
-            q, k, v = self._project(layer, x, cos, sin)
+            # Row-wise work in tiles of a few fixed row counts (qalign.aligner.qwen3.shapes).
+            q, k, v = by_rows(partial(self._project, layer), x, cos, sin)
             attended = torch.empty_like(q)
             for row, (start, end) in enumerate(spans):
                 causal_attention(
@@ -227,7 +255,7 @@ class TextModel:
                 if cache is not None:
                     cache.keys[index, row, :, : end - start].copy_(k[start:end].transpose(0, 1))
                     cache.values[index, row, :, : end - start].copy_(v[start:end].transpose(0, 1))
-            x = self._finish(layer, x, attended)
+            x = by_rows(partial(self._finish, layer), x, attended)
         return rms_norm(self.lm.norm, x)
 
     # -- decoding with a static cache ----------------------------------------------------

@@ -341,9 +341,11 @@ def _normalisation_groups(s: str) -> list[tuple[int, int]]:
     for start, end in spans[1:]:
         prev_start, prev_end = groups[-1]
         joined = unicodedata.normalize("NFKC", s[prev_start:end])
-        if unicodedata.normalize("NFKC", s[prev_start:prev_end]) + unicodedata.normalize(
-            "NFKC", s[start:end]
-        ) != joined:
+        if (
+            unicodedata.normalize("NFKC", s[prev_start:prev_end])
+            + unicodedata.normalize("NFKC", s[start:end])
+            != joined
+        ):
             groups[-1] = (prev_start, end)
         else:
             groups.append((start, end))

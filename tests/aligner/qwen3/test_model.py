@@ -61,3 +61,73 @@ def test_items_sharing_a_clip_are_encoded_once_with_the_same_result(runner, monk
     assert len(calls) == 1
     assert torch.equal(together[1], runner.slot_logits([alone])[0])
     assert torch.equal(together[0], runner.slot_logits([first])[0])
+
+
+def _items(runner):
+    """Clips and runs of text of many lengths (one chunk and less, partial windows, tiles)."""
+    lengths = [(0.7, 3), (3.0, 5), (12.3, 17), (27.7, 41), (41.0, 90)]
+    return [
+        runner.prepare(_audio(s, seed=k), [WORDS[i % 7] for i in range(n)])
+        for k, (s, n) in enumerate(lengths)
+    ]
+
+
+def test_padding_to_a_few_shapes_changes_no_logit(runner, monkeypatch):
+    from functools import partial
+
+    from qalign.aligner.qwen3 import audio_encoder, shapes, text_model
+
+    items = _items(runner)
+    padded = runner.slot_logits(items)
+    # The same passes at each sequence's own length: one call over all rows, the last
+    # attention block and the last encoder window unpadded.
+    monkeypatch.setattr(shapes, "ROW_TILE", 10**9)
+    monkeypatch.setattr(shapes, "ROW_STEP", 1)
+    monkeypatch.setattr(
+        text_model, "causal_attention", partial(text_model.causal_attention, whole_blocks=False)
+    )
+    monkeypatch.setattr(
+        audio_encoder,
+        "window_attention",
+        partial(audio_encoder.window_attention, whole_window=False),
+    )
+    plain = runner.slot_logits(items)
+    for a, b in zip(padded, plain, strict=True):
+        assert torch.equal(a, b)  # bit for bit, so the decoded slots are the same too
+
+
+def test_attention_padded_to_whole_blocks_only_where_it_is_exact():
+    from qalign.aligner.qwen3.text_model import causal_attention
+
+    gen = torch.Generator().manual_seed(3)
+    q, k, v = (torch.randn(300, h, 16, generator=gen) for h in (4, 2, 2))
+    half = [t.bfloat16() for t in (q, k, v)]
+    padded = causal_attention(*half, 0.25, fused=False)  # bf16: whole blocks by default
+    assert torch.equal(padded, causal_attention(*half, 0.25, fused=False, whole_blocks=False))
+    # float32 stays at the sequence's own length by default (padding moves its last bits)
+    assert torch.equal(
+        causal_attention(q, k, v, 0.25, fused=False),
+        causal_attention(q, k, v, 0.25, fused=False, whole_blocks=False),
+    )
+
+
+def test_row_counts_stay_few_whatever_the_lengths(runner):
+    from qalign.aligner.qwen3 import shapes
+
+    rows: set[int] = set()
+    # Every projection but the encoder's conv_out (one row per 1 s chunk and step, in
+    # groups of at most CONV_GROUP chunks: a bounded set) and the float32 head.
+    skip = (runner.model.score, runner.model.model.audio_tower.conv_out)
+    hooks = [
+        m.register_forward_pre_hook(lambda _m, args: rows.add(args[0].shape[0]))
+        for m in runner.model.modules()
+        if isinstance(m, torch.nn.Linear) and all(m is not s for s in skip)
+    ]
+    try:
+        runner.slot_logits(_items(runner))
+    finally:
+        for h in hooks:
+            h.remove()
+    tiles = set(range(shapes.ROW_STEP, shapes.ROW_TILE + 1, shapes.ROW_STEP))
+    assert rows <= tiles, sorted(rows - tiles)
+    assert len(rows) >= 3
