@@ -102,16 +102,17 @@ class Qwen3AlignerModel:
         from qalign.aligner.qwen3.packed_linear import pack_linears
         from qalign.aligner.qwen3.text_model import TextModel
 
+        # Counted before packing (a packed layer no longer holds its weight as a parameter).
+        self.small = (
+            str(self.device) == "cpu"
+            and sum(p.numel() for p in self.model.parameters()) < SMALL_MODEL_PARAMETERS
+        )
         use_channels_last(self.model)
         if str(self.device) == "cpu":
             keep_freed_memory()
         inner = self.model.model
         pack_linears(inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
         self.text = TextModel(self.model.model.language_model)
-        self.small = (
-            str(self.device) == "cpu"
-            and sum(p.numel() for p in self.model.parameters()) < SMALL_MODEL_PARAMETERS
-        )
 
     @contextmanager
     def threads(self) -> Iterator[None]:

@@ -113,6 +113,7 @@ def test_attention_padded_to_whole_blocks_only_where_it_is_exact():
 
 def test_row_counts_stay_few_whatever_the_lengths(runner):
     from qalign.aligner.qwen3 import shapes
+    from qalign.aligner.qwen3.packed_linear import PackedLinear
 
     rows: set[int] = set()
     # Every projection but the encoder's conv_out (one row per 1 s chunk and step, in
@@ -121,7 +122,7 @@ def test_row_counts_stay_few_whatever_the_lengths(runner):
     hooks = [
         m.register_forward_pre_hook(lambda _m, args: rows.add(args[0].shape[0]))
         for m in runner.model.modules()
-        if isinstance(m, torch.nn.Linear) and all(m is not s for s in skip)
+        if isinstance(m, (torch.nn.Linear, PackedLinear)) and all(m is not s for s in skip)
     ]
     try:
         runner.slot_logits(_items(runner))
