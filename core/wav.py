@@ -67,9 +67,10 @@ def read_header(path: Path, min_rate: int, max_rate: int, max_channels: int) -> 
                     return None
                 name, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
                 if name == b"fmt ":
-                    if length < 16:
+                    body = fh.read(16)
+                    if length < 16 or len(body) < 16:
                         return None
-                    tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", fh.read(16))
+                    tag, channels, rate, _, align, bits = struct.unpack("<HHIIHH", body)
                     fmt = (tag, channels, rate, align, bits)
                 elif name == b"data":
                     if fmt is None:
@@ -81,7 +82,7 @@ def read_header(path: Path, min_rate: int, max_rate: int, max_channels: int) -> 
                         return None
                     return PcmWav(channels, rate, pos + 8, length // align)
                 pos += 8 + length + (length & 1)
-    except OSError:
+    except (OSError, struct.error):
         return None
     return None
 

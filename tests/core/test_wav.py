@@ -71,7 +71,7 @@ def test_other_rates_are_probed_here_and_resampled_by_pyav(tmp_path: Path, monke
 
 @pytest.mark.parametrize(
     "damage",
-    ["truncated", "float", "no fmt", "not riff", "empty data"],
+    ["truncated", "float", "no fmt", "not riff", "empty data", "cut in fmt"],
 )
 def test_anything_unusual_goes_to_pyav(tmp_path: Path, damage: str) -> None:
     samples = np.zeros((1600, 1), np.int16)
@@ -83,6 +83,8 @@ def test_anything_unusual_goes_to_pyav(tmp_path: Path, damage: str) -> None:
         raw[20:22] = struct.pack("<H", 3)
     elif damage == "empty data":  # a streamed header (size unknown): FFmpeg's rules apply
         raw = raw[:40] + struct.pack("<I", 0) + raw[44:]
+    elif damage == "cut in fmt":  # the file ends inside the fmt chunk
+        raw = raw[:30]
     elif damage == "no fmt":
         raw[12:16] = b"junk"
     else:
