@@ -18,8 +18,7 @@
   with an empty unit range: ``speech not in transcript`` where the recovery
   search skipped speech or where two neighbouring placed units (or the file's
   start or end) leave :data:`MIN_REPORTED_SPEECH` s of speech between them that
-  no text explains (where both apply, the span between the units: it is measured
-  on the final times), and ``no speech`` over non-speech (silence, noise, music:
+  no text explains, and ``no speech`` over non-speech (silence, noise, music:
   what the speech map does not call speech) of :data:`NO_SPEECH_SECONDS` or more
   that no stretch of units covers.
 """
@@ -98,18 +97,6 @@ def unexplained(
     """Whether ``start..end`` holds more speech than units ``i:j`` (spoken there) could explain."""
     allowed = UNEXPLAINED_SPEECH + SPEECH_PER_WEIGHT * sum(weights[i:j])
     return end - start > allowed and speech.speech_seconds(start, end) > allowed
-
-
-def explained_head(kept: Sequence[Kept], speech: SpeechMap, weights: Sequence[float]) -> int:
-    """How many of ``kept`` (index order) come before the first speech no text explains.
-
-    That is the first pair of neighbours with more speech between them than the units
-    between them could explain (:func:`unexplained`); ``len(kept)`` when there is none.
-    """
-    for n, (a, b) in enumerate(zip(kept, kept[1:]), start=1):
-        if unexplained(speech, weights, a.end, b.start, a.index + 1, b.index):
-            return n
-    return len(kept)
 
 
 def stitch(
@@ -232,9 +219,7 @@ def _stretches(
             out.append(Stretch(units[i].start, units[j - 1].end, i, j, LOW_CONFIDENCE, "uncertain"))
         i = j
     silent: list[tuple[float, float]] = []
-    # Spans between placed units first: they are measured on the final times, while the
-    # search's skipped audio may end where a unit it kept sat before the refinement moved it.
-    for a, b in [*_untexted(units, speech), *skipped_audio]:
+    for a, b in [*skipped_audio, *_untexted(units, speech)]:
         if speech.speech_seconds(a, b) < MIN_REPORTED_SPEECH:
             continue
         if any(a < y and x < b for x, y, _ in silent):

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from qalign.aligner.longform.anchors import (
     BACK_OFF,
-    ISLAND_UNITS,
     agreed,
     agreement,
     keep,
@@ -23,7 +22,7 @@ from qalign.aligner.longform.anchors import (
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import SHORT_GAP, Kept, explained_head, run_ending_at
+from qalign.aligner.longform.stitch import SHORT_GAP, Kept, run_ending_at
 from qalign.audio import SAMPLE_RATE, AudioReader
 
 logger = logging.getLogger("qalign")
@@ -165,20 +164,10 @@ class WindowRun:
                 last and len(got) >= 0.5 * (stop - u)
             )
             guard = min(5.0, length / 4)
-            head = explained_head(got, speech, self.script.weights)
-            cut = head < len(got)
-            if cut:
-                # Speech no text explains between two kept units: the text ran on into
-                # speech the transcript lacks, and what follows is forced onto it. Only
-                # the units before it go on (less the last few, redone by the next
-                # window); a short chain before it is a chance match: no agreement.
-                ok = ok and head >= ISLAND_UNITS
-                got = trim_tail([_as_placed(k, t) for k in got[:head]], length, 0.0)
-                got = [_as_kept(p, t) for p in got]
             # A window cut inside a pause has nothing half-heard to redo: keep it whole
             # (redoing it after a long pause would offer its last words to audio that
             # starts after the pause).
-            elif (
+            if (
                 got
                 and not last
                 and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3
@@ -186,14 +175,13 @@ class WindowRun:
                 got = trim_tail([_as_placed(k, t) for k in got], length, guard)
                 got = [_as_kept(p, t) for p in got]
             logger.debug(
-                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s%s",
+                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s",
                 t,
                 end,
                 u,
                 stop,
                 len(got),
                 expected,
-                ", cut at speech no text explains" if cut else "",
                 "" if ok else ", searching",
             )
             if got and ok:
@@ -223,7 +211,7 @@ class WindowRun:
                 # took the place of the spoken text after it, so the window failed right
                 # after units that agreed. Keep that run and search from its end (probes
                 # from the window's start would spend their audio on those units).
-                lead = leading_run(got, u) if tight and not cut else []
+                lead = leading_run(got, u) if tight else []
                 if lead:
                     for k in lead:
                         self.kept[k.index] = k
