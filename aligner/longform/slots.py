@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from qalign.aligner.longform.stitch import Kept
     from qalign.aligner.qwen3 import Qwen3Aligner
     from qalign.aligner.qwen3.decoding import Decoded
+    from qalign.aligner.qwen3.slot_logits import SlotLogits
 
 
 class SlotWindows(WindowEngine):
@@ -63,11 +64,13 @@ class SlotWindows(WindowEngine):
         self.classes = classes
 
     @abstractmethod
-    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list[np.ndarray]:
-        """Float32 ``[2 * (job.stop - job.first), classes]`` logits for each job."""
+    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list:
+        """Float32 ``[2 * (job.stop - job.first), classes]`` logits for each job (numpy
+        arrays, or torch tensors on any device)."""
 
     def align_windows(self, script: Script, jobs: Sequence[WindowJob]) -> list[list[Placed]]:
         from qalign.aligner.qwen3.decoding import DECODERS
+        from qalign.aligner.qwen3.slot_logits import SlotLogits
 
         todo = [j for j in jobs if j.stop > j.first and j.samples.size >= 400]
         logits = iter(self.slot_logits(script, todo)) if todo else iter(())
@@ -78,7 +81,8 @@ class SlotWindows(WindowEngine):
                 continue
             n = job.samples.size
             max_class = min(int(n * 1000 // (16000 * self.step_ms)), self.classes - 1)
-            window = next(logits)
+            # Reduced once on the logits' device, shared by the decoder and the evidence.
+            window = SlotLogits(next(logits))
             decoded = DECODERS[self.decoder](window, max_class, step_ms=self.step_ms)
             length = n / 16000
             starts = np.minimum(decoded.start_s, length)
@@ -118,7 +122,7 @@ class SlotWindows(WindowEngine):
 
 
 def window_evidence(
-    logits: np.ndarray, decoded: Decoded, weights: Sequence[float], length: float
+    logits: np.ndarray | SlotLogits, decoded: Decoded, weights: Sequence[float], length: float
 ) -> np.ndarray:
     """Per unit of one window: the slot evidence (:func:`~qalign.aligner.qwen3.slot_evidence.unit_evidence`),
     then the log ratio of its length per unit of weight to the window's median, and the
@@ -165,7 +169,8 @@ class Qwen3Windows(SlotWindows):
         canonical, units = self.aligner.split(transcript, language, label)
         return Script(canonical, tuple(units), tuple(float(max(1, len(u.norm))) for u in units))
 
-    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list[np.ndarray]:
+    def slot_logits(self, script: Script, jobs: Sequence[WindowJob]) -> list:
+        """Float32 tensors on the model's device (reduced there by the decoders)."""
         runner = self.aligner.runner
         prepared = []
         for job in jobs:
@@ -176,8 +181,8 @@ class Qwen3Windows(SlotWindows):
             prepared.append(runner.prepare(job.samples, units, held))
             if held is None:
                 self._features = [(job.samples, prepared[-1].features), *self._features[:3]]
-        out: list[np.ndarray] = []
+        out: list = []
         size = max(1, self.aligner.batch_size)
         for k in range(0, len(prepared), size):
-            out.extend(t.numpy() for t in runner.slot_logits(prepared[k : k + size]))
+            out.extend(runner.slot_logits(prepared[k : k + size]))
         return out

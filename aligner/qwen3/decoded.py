@@ -1,8 +1,9 @@
 """The decoders' result (:class:`Decoded`) and the logit handling every decoder shares.
 
-:func:`prepare_logits` checks a ``[2n, C]`` slot-logit array and gives each row's
-log-sum-exp and first argmax; :func:`to_decoded` turns per-slot milliseconds into
-a :class:`Decoded` with its per-unit confidence. Numpy only. The decoders
+:func:`to_decoded` turns per-slot milliseconds into a :class:`Decoded` with its
+per-unit confidence, reading only three logits per slot from the logits' device
+(:class:`~qalign.aligner.qwen3.slot_logits.SlotLogits` checks the logits and holds
+each row's log-sum-exp and first argmax). The decoders
 themselves are in :mod:`qalign.aligner.qwen3.reference_decoder` and
 :mod:`qalign.aligner.qwen3.monotonic_decoder`; :mod:`qalign.aligner.qwen3.decoding`
 names them.
@@ -15,16 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["STEP_MS", "Decoded", "Decoder", "check_step", "prepare_logits", "to_decoded"]
+from qalign.aligner.qwen3.slot_logits import SlotLogits
+
+__all__ = ["STEP_MS", "Decoded", "Decoder", "check_step", "to_decoded"]
 
 #: Milliseconds per class (``timestamp_segment_time`` of the released checkpoints).
 STEP_MS = 80
-
-# Row maxima up to this size let the log-sum-exp skip its shift: exp(60) is
-# 1.1e26, so float32 sums stay finite for any practical class count.
-_NO_SHIFT = 60.0
-#: Rows per chunk in the whole-array passes, to keep temporaries small.
-CHUNK_ROWS = 256
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -110,52 +107,16 @@ def check_step(step_ms: float) -> int:
     return int(step_ms)
 
 
-def prepare_logits(logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate ``logits``; return them (float32 or float64), each row's log-sum-exp
-    (float64) and each row's first argmax (int64)."""
-    values = np.asarray(logits)
-    if values.ndim != 2:
-        raise ValueError(f"logits must be 2-D [2 * units, classes], got shape {values.shape}")
-    if values.shape[0] % 2:
-        raise ValueError(f"logits need two slots per unit, got an odd {values.shape[0]} rows")
-    if values.shape[1] == 0:
-        raise ValueError("logits have no classes")
-    if values.dtype not in (np.float32, np.float64):
-        values = values.astype(np.float64 if values.dtype.itemsize > 4 else np.float32)
-    n_slots = values.shape[0]
-    lse = np.empty(n_slots, dtype=np.float64)
-    best = np.empty(n_slots, dtype=np.int64)
-    scratch = np.empty((min(CHUNK_ROWS, n_slots), values.shape[1]), dtype=values.dtype)
-    for r0 in range(0, n_slots, CHUNK_ROWS):
-        chunk = values[r0 : r0 + CHUNK_ROWS]
-        rows = chunk.shape[0]
-        best[r0 : r0 + rows] = chunk.argmax(axis=1)
-        top = chunk[np.arange(rows), best[r0 : r0 + rows]][:, None]
-        if not np.isfinite(top).all():
-            bad = r0 + int(np.flatnonzero(~np.isfinite(top[:, 0]))[0])
-            raise ValueError(f"logits row {bad} is not usable: NaN, +inf, or every class -inf")
-        exps = scratch[:rows]
-        if (np.abs(top) <= _NO_SHIFT).all():
-            # exp cannot overflow or lose the top class: skip the shift.
-            np.exp(chunk, out=exps)
-            lse[r0 : r0 + rows] = np.log(exps.sum(axis=1))
-        else:
-            np.subtract(chunk, top, out=exps)
-            np.exp(exps, out=exps)
-            lse[r0 : r0 + rows] = top[:, 0] + np.log(exps.sum(axis=1))
-    return values, lse, best
-
-
-def to_decoded(values: np.ndarray, lse: np.ndarray, slot_ms: np.ndarray, step: int) -> Decoded:
+def to_decoded(slots: SlotLogits, slot_ms: np.ndarray, step: int) -> Decoded:
     """Pack per-slot milliseconds into :class:`Decoded` with confidence scores."""
     slot_ms = np.asarray(slot_ms, dtype=np.int64)
-    n_slots, n_classes = values.shape
+    n_classes = slots.shape[1]
     # Nearest class to each time (half up), then the mass within one class of it.
     centre = np.clip((2 * slot_ms + step) // (2 * step), 0, n_classes - 1)
     neighbours = centre[:, None] + np.array([-1, 0, 1])
     inside = (neighbours >= 0) & (neighbours < n_classes)
-    picked = values[np.arange(n_slots)[:, None], np.clip(neighbours, 0, n_classes - 1)]
-    probs = np.where(inside, np.exp(picked.astype(np.float64) - lse[:, None]), 0.0)
+    picked = slots.at(np.clip(neighbours, 0, n_classes - 1))
+    probs = np.where(inside, np.exp(picked - slots.lse[:, None]), 0.0)
     mass = np.clip(probs.sum(axis=1), 0.0, 1.0)
     scores = np.sqrt(mass[0::2] * mass[1::2])
     return Decoded(slot_ms[0::2], slot_ms[1::2], scores, step)

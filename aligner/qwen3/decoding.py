@@ -20,7 +20,10 @@ top out at 399.92 s). Two decoders turn these logits into times:
     ``end_i >= start_i + min_bins`` where the audio has room for that.
 
 Both return :class:`Decoded`, which carries integer milliseconds and a
-per-unit confidence. Everything here is numpy; callers convert tensors first.
+per-unit confidence. The logits may be numpy arrays or torch tensors on any
+device: the per-slot work over the classes runs in torch where they are
+(:mod:`~qalign.aligner.qwen3.slot_logits`), the order repair and the dynamic
+programme on the host over small per-slot arrays.
 
 This module names the decoders (:data:`DECODERS`); they live in
 :mod:`~qalign.aligner.qwen3.reference_decoder` and

@@ -31,6 +31,8 @@ from qalign.alignment import Alignment, Source, Unit
 from qalign.errors import AudioError, AudioTooLongError, QalignError, TranscriptError
 
 if TYPE_CHECKING:
+    import torch
+
     from qalign.aligner.qwen3.decoding import Decoded
     from qalign.aligner.qwen3.model import PreparedItem, Qwen3AlignerModel
     from qalign.aligner.qwen3.units import TextUnit
@@ -293,7 +295,7 @@ class Qwen3Aligner(Aligner):
                 continue
             for item, item_logits in zip(group, logits, strict=True):
                 try:
-                    results[item.index] = self._alignment(item, item_logits.numpy())
+                    results[item.index] = self._alignment(item, item_logits)
                 except QalignError as exc:
                     results[item.index] = exc
                 except ValueError as exc:  # the decoders refuse NaN or infinite logits
@@ -310,14 +312,18 @@ class Qwen3Aligner(Aligner):
         in the reference.
         """
         prepared = self.runner.prepare(audio, list(units))
-        return self.runner.slot_logits([prepared])[0].numpy()
+        return self.runner.slot_logits([prepared])[0].cpu().numpy()
 
     def raw_class_ids(self, audio: np.ndarray, units: Sequence[str]) -> list[int]:
         """The argmax class of every slot (class ``k`` = ``k`` x 80 ms)."""
         return self.logits_for(audio, units).argmax(axis=-1).tolist()
 
-    def decode(self, logits: np.ndarray, num_samples: int) -> Decoded:
-        """Times for slot logits of a clip of ``num_samples`` samples, with this engine's decoder."""
+    def decode(self, logits: np.ndarray | torch.Tensor, num_samples: int) -> Decoded:
+        """Times for slot logits of a clip of ``num_samples`` samples, with this engine's decoder.
+
+        ``logits`` may be a tensor on the model's device: the per-slot work over the
+        classes runs there and only per-slot arrays come to the host.
+        """
         from qalign.aligner.qwen3.decoding import DECODERS
         from qalign.aligner.qwen3.features import SAMPLE_RATE
 
@@ -328,7 +334,7 @@ class Qwen3Aligner(Aligner):
         )
         return DECODERS[self.decoder](logits, max_class, step_ms=step)
 
-    def _alignment(self, item: _Ready, logits: np.ndarray) -> Alignment:
+    def _alignment(self, item: _Ready, logits: torch.Tensor) -> Alignment:
         from qalign.aligner.qwen3.features import SAMPLE_RATE
         from qalign.aligner.sentences import sentence_segments
 

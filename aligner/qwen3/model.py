@@ -188,7 +188,8 @@ class Qwen3AlignerModel:
     # -- language model + head -------------------------------------------------------
 
     def slot_logits(self, items: Sequence[PreparedItem]) -> list[torch.Tensor]:
-        """Float32 logits ``(n_slots, num_labels)`` per item, on the CPU, in one LLM pass.
+        """Float32 logits ``(n_slots, num_labels)`` per item, on the model's device, in one
+        LLM pass (the decoders reduce them there; see :mod:`qalign.aligner.qwen3.slot_logits`).
 
         The items are packed end to end into one sequence (no padding between
         them); positions restart at 0 for each item and attention stays inside
@@ -236,7 +237,7 @@ class Qwen3AlignerModel:
                 # single-item run (small row counts take other kernels).
                 index = torch.tensor([start + p for p in it.slot_positions], device=hidden.device)
                 rows = hidden.index_select(0, index).float()
-                results.append(F.linear(rows, self._head_weight, self._head_bias).cpu())
+                results.append(F.linear(rows, self._head_weight, self._head_bias))
         return results
 
     def raw_class_ids(self, items: Sequence[PreparedItem]) -> list[list[int]]:

@@ -4,23 +4,19 @@ Dynamic programming (:mod:`qalign.aligner.qwen3.ordered_dp`) maximises the summe
 per-slot log-probabilities subject to ``start_i <= end_i <= start_{i+1}``, no slot
 after ``max_class``, and ``end_i >= start_i + min_bins`` where the audio has room
 for that; a band around the repaired argmax and a bound on what lies outside it
-keep the search small (:func:`decode_monotonic`). Numpy only.
+keep the search small (:func:`decode_monotonic`). The reductions over each slot's
+classes run on the logits' device (:mod:`qalign.aligner.qwen3.slot_logits`); the
+DP runs on the host over the band of classes it needs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from qalign.aligner.qwen3.decoded import (
-    CHUNK_ROWS,
-    STEP_MS,
-    Decoded,
-    check_step,
-    prepare_logits,
-    to_decoded,
-)
+from qalign.aligner.qwen3.decoded import STEP_MS, Decoded, check_step, to_decoded
 from qalign.aligner.qwen3.ordered_dp import ordered_dp
 from qalign.aligner.qwen3.reference_decoder import repair_reference
+from qalign.aligner.qwen3.slot_logits import SlotLogits
 
 __all__ = ["decode_monotonic"]
 
@@ -30,7 +26,7 @@ _BAND = 8
 
 
 def decode_monotonic(
-    logits: np.ndarray,
+    logits: np.ndarray | SlotLogits,
     max_class: int | None = None,
     *,
     step_ms: int = STEP_MS,
@@ -58,8 +54,9 @@ def decode_monotonic(
     2n·C bytes, 20 MB for 2,000 units).
 
     Args:
-        logits: ``[2n, C]`` raw logits (or log-probabilities); -inf allowed,
-            NaN and +inf are not.
+        logits: ``[2n, C]`` raw logits (or log-probabilities; numpy, a torch tensor
+            on any device, or :class:`SlotLogits`); -inf allowed, NaN and +inf
+            are not.
         max_class: last class allowed (e.g. ``floor(duration_s / 0.08)``);
             ``None`` or a value ``>= C`` allows every class.
         step_ms: milliseconds per class.
@@ -76,8 +73,9 @@ def decode_monotonic(
     step = check_step(step_ms)
     if min_bins < 0:
         raise ValueError(f"min_bins must be >= 0, got {min_bins}")
-    values, lse, best = prepare_logits(logits)
-    n_slots, n_classes = values.shape
+    slots = SlotLogits.of(logits)
+    best = slots.best
+    n_slots, n_classes = slots.shape
     if max_class is None:
         last = n_classes - 1
     elif max_class < 0:
@@ -90,8 +88,8 @@ def decode_monotonic(
     if _feasible(best, last, gap):
         path = best
     else:
-        path = _constrained_path(values, best, last, gap)
-    return to_decoded(values, lse, path * step, step)
+        path = _constrained_path(slots, last, gap)
+    return to_decoded(slots, path * step, step)
 
 
 def _feasible(path: np.ndarray, last: int, gap: int) -> bool:
@@ -131,8 +129,8 @@ def _tighten(lo: np.ndarray, hi: np.ndarray, owed: np.ndarray) -> tuple[np.ndarr
     return lo, hi
 
 
-def _constrained_path(values: np.ndarray, best: np.ndarray, last: int, gap: int) -> np.ndarray:
-    """The DP optimum (classes, int64) when the argmax ``best`` is infeasible.
+def _constrained_path(slots: SlotLogits, last: int, gap: int) -> np.ndarray:
+    """The DP optimum (classes, int64) when the argmax ``slots.best`` is infeasible.
 
     Three steps: (1) solve the DP in a narrow band around the repaired argmax,
     giving ``q``; (2) bound what any class outside the band could gain over
@@ -141,7 +139,8 @@ def _constrained_path(values: np.ndarray, best: np.ndarray, last: int, gap: int)
     Every optimal sequence lies in the classes kept, so the result, tie-break
     included, is the one a DP over all classes gives.
     """
-    n_slots = values.shape[0]
+    best = slots.best
+    n_slots = best.shape[0]
     owed = _owed(n_slots, gap)
     gaps = np.zeros(n_slots, dtype=np.int64)
     gaps[1::2] = gap
@@ -151,49 +150,46 @@ def _constrained_path(values: np.ndarray, best: np.ndarray, last: int, gap: int)
     conflicts = np.count_nonzero(steps[1::2] < 0) + np.count_nonzero(steps[0::2] < gap)
     if conflicts * 4 > n_slots:
         # Mostly out of order (noise): no class can be ruled out cheaply.
-        return ordered_dp(values, full_lo, full_hi, gaps)
+        return _dp(slots, full_lo, full_hi, gaps)
 
     repaired = np.minimum(np.asarray(repair_reference(best.tolist()), dtype=np.int64), last)
     guess = _project(repaired, last, owed)
     lo = np.maximum(full_lo, np.minimum(repaired, guess) - _BAND)
     hi = np.minimum(full_hi, np.maximum(repaired, guess) + _BAND)
     lo, hi = _tighten(lo, hi, owed)  # still holds `guess`, so never empty
-    path = ordered_dp(values, lo, hi, gaps)
+    values, base = slots.window(lo, hi)
+    path = ordered_dp(values, lo, hi, gaps, base)
 
-    outside, inside_other = _band_maxima(values, lo, hi, path, last)
-    thresholds = _gain_thresholds(values[np.arange(n_slots), path], outside, inside_other)
+    chosen, inside_other = _band_maxima(values, base, lo, hi, path)
+    outside = slots.outside_max(lo, hi, last)
+    thresholds = _gain_thresholds(chosen, outside, inside_other)
     doubtful = ~(outside < thresholds)
     if not doubtful.any():
         return path
-    wide_lo, wide_hi = _contenders(values, thresholds, doubtful, full_lo, full_hi, last)
+    wide_lo, wide_hi = _contenders(slots, thresholds, doubtful, full_lo, full_hi, last)
     lo, hi = _tighten(np.minimum(lo, wide_lo), np.maximum(hi, wide_hi), owed)
-    return ordered_dp(values, lo, hi, gaps)
+    return _dp(slots, lo, hi, gaps)
+
+
+def _dp(slots: SlotLogits, lo: np.ndarray, hi: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """:func:`ordered_dp` over the window of logits that covers ``[lo, hi]``."""
+    values, base = slots.window(lo, hi)
+    return ordered_dp(values, lo, hi, gaps, base)
 
 
 def _band_maxima(
-    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, path: np.ndarray, last: int
+    values: np.ndarray, base: np.ndarray, lo: np.ndarray, hi: np.ndarray, path: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per slot: the best logit outside ``[lo, hi]`` (classes ``<= last``), and inside
-    it other than at ``path``; ``-inf`` where there is none."""
-    n_slots = values.shape[0]
-    widths = hi - lo + 1
-    starts = np.cumsum(widths) - widths
-    rows = np.repeat(np.arange(n_slots), widths)
-    cols = np.arange(rows.size) - np.repeat(starts - lo, widths)
-    band = values[rows, cols].astype(np.float64)
-    band[starts + (path - lo)] = -np.inf
-    inside_other = np.maximum.reduceat(band, starts)
-
-    outside = np.empty(n_slots, dtype=np.float64)
-    scratch = np.empty((min(CHUNK_ROWS, n_slots), last + 1), dtype=values.dtype)
-    for r0 in range(0, n_slots, CHUNK_ROWS):
-        r1 = min(r0 + CHUNK_ROWS, n_slots)
-        part = scratch[: r1 - r0]
-        np.copyto(part, values[r0:r1, : last + 1])
-        sel = slice(starts[r0], starts[r1 - 1] + widths[r1 - 1])
-        part[rows[sel] - r0, cols[sel]] = -np.inf
-        outside[r0:r1] = part.max(axis=1)
-    return outside, inside_other
+    """Per slot, from its logits (``values[s, j]``: class ``base[s] + j``): the logit
+    at ``path``, and the best other one in ``[lo, hi]`` (``-inf`` where none)."""
+    n_slots = lo.shape[0]
+    rows = np.arange(n_slots)
+    chosen = values[rows, path - base]
+    offsets = np.arange(int((hi - lo).max()) + 1)
+    cols = (lo - base)[:, None] + offsets
+    band = values[rows[:, None], np.minimum(cols, values.shape[1] - 1)].astype(np.float64)
+    band[(offsets > (hi - lo)[:, None]) | (cols == (path - base)[:, None])] = -np.inf
+    return chosen, band.max(axis=1)
 
 
 def _gain_thresholds(
@@ -227,7 +223,7 @@ def _gain_thresholds(
 
 
 def _contenders(
-    values: np.ndarray,
+    slots: SlotLogits,
     thresholds: np.ndarray,
     rows: np.ndarray,
     lo: np.ndarray,
@@ -239,15 +235,12 @@ def _contenders(
     Other slots, and slots where nothing reaches it (rounding only), get an
     empty span (``lo = last + 1``, ``hi = -1``) or their full range.
     """
-    span_lo = np.full(values.shape[0], last + 1, dtype=np.int64)
-    span_hi = np.full(values.shape[0], -1, dtype=np.int64)
+    n_slots = slots.shape[0]
+    span_lo = np.full(n_slots, last + 1, dtype=np.int64)
+    span_hi = np.full(n_slots, -1, dtype=np.int64)
     selected = np.flatnonzero(rows)
-    for c0 in range(0, selected.size, CHUNK_ROWS):
-        which = selected[c0 : c0 + CHUNK_ROWS]
-        keep = values[which, : last + 1] >= thresholds[which, None]
-        first = keep.argmax(axis=1)
-        final = keep.shape[1] - 1 - keep[:, ::-1].argmax(axis=1)
-        kept = keep[np.arange(which.size), first]
-        span_lo[which] = np.where(kept, first, lo[which])
-        span_hi[which] = np.where(kept, final, hi[which])
+    first, final = slots.reaching(selected, thresholds[selected], last)
+    kept = final >= 0
+    span_lo[selected] = np.where(kept, first, lo[selected])
+    span_hi[selected] = np.where(kept, final, hi[selected])
     return span_lo, span_hi

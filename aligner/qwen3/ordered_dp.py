@@ -2,7 +2,9 @@
 through per-slot class ranges (:func:`ordered_dp`).
 
 ``x_s >= x_{s-1} + gaps[s]`` and ``lo[s] <= x_s <= hi[s]``, maximising the summed
-values; ties go to the earliest classes. Numpy only.
+values; ties go to the earliest classes. The values may come as a window per slot
+(row ``s`` starting at class ``base[s]``, as
+:meth:`qalign.aligner.qwen3.slot_logits.SlotLogits.window` gives them). Numpy only.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ __all__ = ["dp_dense", "dp_ragged", "ordered_dp"]
 _DENSE_WIDTH = 64
 
 
-def ordered_dp(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+def ordered_dp(
+    values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gaps: np.ndarray,
+    base: np.ndarray | None = None,
+) -> np.ndarray:
     """Best sequence with ``lo[s] <= x_s <= hi[s]`` and ``x_s >= x_{s-1} + gaps[s]``.
 
-    The ranges must already be tightened (every class in them reachable).
+    ``values[s, j]`` is the value of class ``base[s] + j`` (``base`` 0 by default:
+    whole rows). The ranges must already be tightened (every class in them
+    reachable).
     Forward: ``f_s(x) = values[s, x] + R_{s-1}(x - gaps[s])`` with the running
     max ``R_s(x) = max_{y <= x} f_s(y)``. Instead of back-pointers, the DP
     notes where ``f_s`` sets a new running max (a "record"); going backwards,
@@ -27,14 +37,21 @@ def ordered_dp(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, gaps: np.ndar
     ranges use a padded 2-D layout, wide ones a per-slot layout with one byte
     per class.
     """
+    if base is None:
+        base = np.zeros_like(lo)
     widest = int((hi - lo).max()) + 1
     if widest <= _DENSE_WIDTH:
-        return dp_dense(values, lo, hi, gaps, widest)
-    return dp_ragged(values, lo, hi, gaps)
+        return dp_dense(values, lo, hi, gaps, widest, base)
+    return dp_ragged(values, lo, hi, gaps, base)
 
 
 def dp_dense(
-    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, gaps: np.ndarray, width: int
+    values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gaps: np.ndarray,
+    width: int,
+    base: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`ordered_dp` on ``[slots, width]`` arrays, ranges padded with -inf."""
     n_slots = values.shape[0]
@@ -42,7 +59,8 @@ def dp_dense(
     classes = lo[:, None] + cols
     local = np.full((n_slots, width), -np.inf)
     inside = classes <= hi[:, None]
-    local[inside] = values[np.nonzero(inside)[0], classes[inside]]
+    rows = np.nonzero(inside)[0]
+    local[inside] = values[rows, classes[inside] - (0 if base is None else base[rows])]
     # f and R rows are 2 * width long; the -inf tail makes R repeat its last
     # value there, which is what a class past the previous range reads.
     f = np.full((n_slots, 2 * width), -np.inf)
@@ -70,10 +88,17 @@ def dp_dense(
     return np.asarray(path, dtype=np.int64)
 
 
-def dp_ragged(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+def dp_ragged(
+    values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gaps: np.ndarray,
+    base: np.ndarray | None = None,
+) -> np.ndarray:
     """:func:`ordered_dp` slot by slot over each slot's own range (records: 1 byte/class)."""
     n_slots = values.shape[0]
     los, his, gap_list = lo.tolist(), hi.tolist(), gaps.tolist()
+    firsts = los if base is None else (lo - base).tolist()
     widths = (hi - lo + 1).tolist()
     at = [0, *np.cumsum(hi - lo + 1).tolist()]
     records = np.empty(at[-1], dtype=bool)
@@ -84,7 +109,7 @@ def dp_ragged(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, gaps: np.ndarr
     prev: np.ndarray | None = None
     for s in range(n_slots):
         a, w = los[s], widths[s]
-        row = values[s, a : a + w]
+        row = values[s, firsts[s] : firsts[s] + w]
         fs = f[:w]
         if prev is None:
             fs[:] = row

@@ -3,7 +3,8 @@
 Argmax per slot, then a longest-non-decreasing-subsequence repair in milliseconds
 (:func:`repair_reference`). Interpolated values are truncated to whole
 milliseconds, so they need not be multiples of ``step_ms``. Zero-length units
-are kept; there is no limit at the audio's end. Numpy only.
+are kept; there is no limit at the audio's end. The argmax runs on the logits'
+device (:mod:`qalign.aligner.qwen3.slot_logits`), the repair on the host.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qalign.aligner.qwen3.decoded import STEP_MS, Decoded, check_step, prepare_logits, to_decoded
+from qalign.aligner.qwen3.decoded import STEP_MS, Decoded, check_step, to_decoded
+from qalign.aligner.qwen3.slot_logits import SlotLogits
 
 __all__ = ["decode_reference", "repair_reference"]
 
@@ -109,13 +111,15 @@ def repair_reference(raw_ms: Sequence[float]) -> list[int]:
 
 
 def decode_reference(
-    logits: np.ndarray, max_class: int | None = None, *, step_ms: int = STEP_MS
+    logits: np.ndarray | SlotLogits, max_class: int | None = None, *, step_ms: int = STEP_MS
 ) -> Decoded:
     """Decode like official qwen-asr 0.0.6: argmax per slot, then :func:`repair_reference`.
 
     Args:
-        logits: ``[2n, C]`` raw logits (or log-probabilities); rows ``2i`` and
-            ``2i + 1`` are unit ``i``'s start and end slot.
+        logits: ``[2n, C]`` raw logits (or log-probabilities; numpy, a torch tensor
+            on any device, or :class:`SlotLogits`); rows ``2i`` and ``2i + 1`` are
+            unit ``i``'s start and end slot. The argmax and scores are taken on
+            the logits' device.
         max_class: accepted so that every decoder shares one signature; the
             official decoder has no length limit, so it is not applied.
         step_ms: milliseconds per class.
@@ -125,7 +129,7 @@ def decode_reference(
     """
     del max_class  # the official output is not limited to the audio's length
     step = check_step(step_ms)
-    values, lse, best = prepare_logits(logits)
-    raw_ms = (best * step).tolist()
+    slots = SlotLogits.of(logits)
+    raw_ms = (slots.best * step).tolist()
     fixed = np.asarray(repair_reference(raw_ms), dtype=np.int64)
-    return to_decoded(values, lse, fixed, step)
+    return to_decoded(slots, fixed, step)

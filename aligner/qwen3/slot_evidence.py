@@ -22,49 +22,46 @@ from __future__ import annotations
 
 import numpy as np
 
+from qalign.aligner.qwen3.slot_logits import SlotLogits
+
 #: Columns of :func:`unit_evidence`.
 FEATURES = ("near", "offset", "repair")
-# Rows per chunk of the softmax, to keep temporaries small.
-_CHUNK_ROWS = 256
 # Repairs are counted up to this many classes (farther is as bad).
 _MAX_REPAIR = 25.0
 
 
-def slot_rows(logits: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def slot_rows(logits: np.ndarray | SlotLogits, classes: np.ndarray) -> np.ndarray:
     """Per slot ``[near, offset, repair]`` (float64 ``[2n, 3]``).
 
+    Only five logits per slot, with the row's log-sum-exp and argmax, leave the
+    logits' device (:class:`~qalign.aligner.qwen3.slot_logits.SlotLogits`).
+
     Args:
-        logits: ``[2n, C]`` raw logits (rows ``2i``, ``2i + 1``: unit ``i``'s start, end).
+        logits: ``[2n, C]`` raw logits (rows ``2i``, ``2i + 1``: unit ``i``'s start, end),
+            numpy, a torch tensor on any device, or :class:`SlotLogits`.
         classes: ``[2n]`` decoded class of each slot (rounded when fractional).
     """
-    values = np.asarray(logits)
-    n_slots, n_classes = values.shape
+    slots = SlotLogits.of(logits, pairs=False)
+    n_classes = slots.shape[1]
     centre = np.clip(np.rint(np.asarray(classes, dtype=np.float64)), 0, n_classes - 1)
     centre = centre.astype(np.int64)
-    out = np.zeros((n_slots, 3), dtype=np.float64)
     offsets = np.arange(-2, 3)
-    for r0 in range(0, n_slots, _CHUNK_ROWS):
-        chunk = values[r0 : r0 + _CHUNK_ROWS].astype(np.float64)
-        rows = np.arange(chunk.shape[0])
-        c = centre[r0 : r0 + chunk.shape[0]]
-        best = chunk.argmax(axis=1)
-        chunk -= chunk[rows, best][:, None]
-        probs = np.exp(chunk)
-        probs /= probs.sum(axis=1, keepdims=True)
-        around = c[:, None] + offsets
-        inside = (around >= 0) & (around < n_classes)
-        local = np.where(inside, probs[rows[:, None], np.clip(around, 0, n_classes - 1)], 0.0)
-        near = local[:, 1:4].sum(axis=1)
-        total = local.sum(axis=1)
-        mean = (local * offsets).sum(axis=1) / np.maximum(total, 1e-300)
-        out[r0 : r0 + chunk.shape[0], 0] = np.clip(near, 0.0, 1.0)
-        out[r0 : r0 + chunk.shape[0], 1] = np.where(total > 0, np.abs(mean), 2.0)
-        out[r0 : r0 + chunk.shape[0], 2] = np.minimum(np.abs(best - c), _MAX_REPAIR)
+    around = centre[:, None] + offsets
+    inside = (around >= 0) & (around < n_classes)
+    picked = slots.at(np.clip(around, 0, n_classes - 1))
+    local = np.where(inside, np.exp(picked - slots.lse[:, None]), 0.0)
+    near = local[:, 1:4].sum(axis=1)
+    total = local.sum(axis=1)
+    mean = (local * offsets).sum(axis=1) / np.maximum(total, 1e-300)
+    out = np.empty((centre.shape[0], 3), dtype=np.float64)
+    out[:, 0] = np.clip(near, 0.0, 1.0)
+    out[:, 1] = np.where(total > 0, np.abs(mean), 2.0)
+    out[:, 2] = np.minimum(np.abs(slots.best - centre), _MAX_REPAIR)
     return out
 
 
 def unit_evidence(
-    logits: np.ndarray, start_classes: np.ndarray, end_classes: np.ndarray
+    logits: np.ndarray | SlotLogits, start_classes: np.ndarray, end_classes: np.ndarray
 ) -> np.ndarray:
     """Per unit ``[near, offset, repair]`` (float64 ``[n, 3]``): the worse slot of two.
 
