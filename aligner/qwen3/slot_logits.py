@@ -46,11 +46,12 @@ def _as_tensor(logits: Any) -> torch.Tensor:
         return torch.as_tensor(values)
 
 
-def _first_argmax(rows: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-    """int64 ``[rows]``: the first column of each row equal to ``top`` (its maximum).
+def _top_and_first_argmax(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's maximum (NaN where it holds one) and the first column holding it (int64).
 
     Blocks of ``_BLOCK`` columns are reduced with ``amax`` (vectorised, unlike
-    ``argmax`` on the CPU); the first block holding the maximum is then searched.
+    ``argmax`` on the CPU); the row's maximum is the best block's, and the first
+    block holding it is then searched.
     """
     import torch
 
@@ -61,13 +62,14 @@ def _first_argmax(rows: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
         parts.append(rows[:, :whole].unflatten(1, (whole // _BLOCK, _BLOCK)).amax(dim=2))
     if whole < n_cols:
         parts.append(rows[:, whole:].amax(dim=1, keepdim=True))
-    hits = torch.cat(parts, dim=1) == top[:, None]
-    block = hits.to(torch.uint8).argmax(dim=1)
+    blocks = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+    top = blocks.amax(dim=1)
+    block = (blocks == top[:, None]).to(torch.uint8).argmax(dim=1)
     cols = (block * _BLOCK)[:, None] + torch.arange(_BLOCK, device=rows.device)
     inside = cols < n_cols
     window = rows.gather(1, torch.where(inside, cols, n_cols - 1))
     first = ((window == top[:, None]) & inside).to(torch.uint8).argmax(dim=1)
-    return block * _BLOCK + first
+    return top, block * _BLOCK + first
 
 
 class SlotLogits:
@@ -112,9 +114,9 @@ class SlotLogits:
         for r0 in range(0, n_slots, CHUNK_ROWS):
             chunk = values[r0 : r0 + CHUNK_ROWS]
             rows = slice(r0, r0 + chunk.shape[0])
-            row_top = chunk.amax(dim=1)  # NaN propagates: such rows are refused below
+            # NaN propagates into the maximum: such rows are refused below.
+            row_top, best[rows] = _top_and_first_argmax(chunk)
             top[rows] = row_top
-            best[rows] = _first_argmax(chunk, row_top)
             # Classes more than _FLOOR below the top add under 1e-31 to the sum;
             # the floor keeps exp off its slow underflow path.
             shifted = (chunk - row_top[:, None]).clamp_(min=_FLOOR).exp_()
