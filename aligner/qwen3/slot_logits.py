@@ -46,8 +46,9 @@ def _as_tensor(logits: Any) -> torch.Tensor:
         return torch.as_tensor(values)
 
 
-def _top_and_first_argmax(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each row's maximum (NaN where it holds one) and the first column holding it (int64).
+def _top_and_first_argmax(rows: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Each row's maximum (NaN where it holds one), the first column holding it (int64),
+    and the maxima of its blocks of ``_BLOCK`` columns (``[rows, ceil(C / _BLOCK)]``).
 
     Blocks of ``_BLOCK`` columns are reduced with ``amax`` (vectorised, unlike
     ``argmax`` on the CPU); the row's maximum is the best block's, and the first
@@ -69,7 +70,7 @@ def _top_and_first_argmax(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     inside = cols < n_cols
     window = rows.gather(1, torch.where(inside, cols, n_cols - 1))
     first = ((window == top[:, None]) & inside).to(torch.uint8).argmax(dim=1)
-    return top, block * _BLOCK + first
+    return top, block * _BLOCK + first, blocks
 
 
 class SlotLogits:
@@ -109,13 +110,14 @@ class SlotLogits:
         self.host_bytes = 0
         n_slots = values.shape[0]
         top = values.new_empty(n_slots)
+        self._blocks = values.new_empty((n_slots, -(-values.shape[1] // _BLOCK)))
         best = torch.empty(n_slots, dtype=torch.int64, device=values.device)
         sums = values.new_empty(n_slots)
         for r0 in range(0, n_slots, CHUNK_ROWS):
             chunk = values[r0 : r0 + CHUNK_ROWS]
             rows = slice(r0, r0 + chunk.shape[0])
             # NaN propagates into the maximum: such rows are refused below.
-            row_top, best[rows] = _top_and_first_argmax(chunk)
+            row_top, best[rows], self._blocks[rows] = _top_and_first_argmax(chunk)
             top[rows] = row_top
             # Classes more than _FLOOR below the top add under 1e-31 to the sum;
             # the floor keeps exp off its slow underflow path.
@@ -186,18 +188,29 @@ class SlotLogits:
 
     def outside_max(self, lo: np.ndarray, hi: np.ndarray, last: int) -> np.ndarray:
         """float64 ``[slots]``: each row's best logit among classes ``<= last`` outside
-        ``[lo[s], hi[s]]`` (``hi <= last``); ``-inf`` where there is none."""
-        n_slots = self.shape[0]
+        ``[lo[s], hi[s]]`` (``hi <= last``); ``-inf`` where there is none.
+
+        Blocks of ``_BLOCK`` classes wholly outside the range and up to ``last`` give
+        their maxima (kept from the first pass); the at most three blocks holding
+        ``lo``, ``hi`` or ``last`` are searched class by class.
+        """
+        import torch
+
+        n_slots, n_classes = self.shape
         if n_slots == 0:
             return np.zeros(0, dtype=np.float64)
-        cols, _ = self._ranges(lo, hi)
-        out = self.values.new_empty(n_slots)
-        for r0 in range(0, n_slots, CHUNK_ROWS):
-            r1 = min(r0 + CHUNK_ROWS, n_slots)
-            part = self.values[r0:r1, : last + 1].clone()
-            part.scatter_(1, cols[r0:r1], float("-inf"))
-            out[r0:r1] = part.amax(dim=1)
-        return self._host(out).astype(np.float64)
+        lo_t, hi_t = self._index(lo), self._index(hi)
+        device = lo_t.device
+        starts = torch.arange(self._blocks.shape[1], device=device) * _BLOCK
+        ends = torch.clamp(starts + _BLOCK - 1, max=n_classes - 1)
+        whole = (ends <= last) & ((ends < lo_t[:, None]) | (starts > hi_t[:, None]))
+        best = self._blocks.masked_fill(~whole, float("-inf")).amax(dim=1)
+        edges = torch.stack([lo_t, hi_t, torch.full_like(lo_t, last)], dim=1) // _BLOCK
+        cols = ((edges * _BLOCK)[:, :, None] + torch.arange(_BLOCK, device=device)).flatten(1)
+        keep = (cols <= last) & ((cols < lo_t[:, None]) | (cols > hi_t[:, None]))
+        near = self.values.gather(1, cols.clamp(max=n_classes - 1))
+        near = near.masked_fill(~keep, float("-inf")).amax(dim=1)
+        return self._host(torch.maximum(best, near)).astype(np.float64)
 
     def reaching(
         self, rows: np.ndarray, thresholds: np.ndarray, last: int

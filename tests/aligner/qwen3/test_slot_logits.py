@@ -37,6 +37,21 @@ def test_first_argmax_and_log_sum_exp_match_numpy(n_classes):
         np.testing.assert_allclose(slots.lse, numpy_lse(logits), rtol=1e-6)
 
 
+@pytest.mark.parametrize("n_classes", [3, 64, 100, 300])
+def test_best_logit_outside_a_range_matches_numpy(n_classes):
+    rng = np.random.default_rng(n_classes)
+    logits = tied_logits(rng, 40, n_classes)
+    slots = SlotLogits(logits)
+    for last in {0, n_classes // 2, n_classes - 1}:
+        lo = rng.integers(0, last + 1, 40)
+        hi = np.minimum(lo + rng.integers(0, 90, 40), last)
+        got = slots.outside_max(lo, hi, last)
+        for s in range(40):
+            keep = np.ones(last + 1, dtype=bool)
+            keep[lo[s] : hi[s] + 1] = False
+            assert got[s] == (logits[s, : last + 1][keep].max() if keep.any() else -np.inf)
+
+
 def test_window_maxima_and_threshold_spans_match_numpy():
     rng = np.random.default_rng(5)
     logits = tied_logits(rng, 30, 200)
