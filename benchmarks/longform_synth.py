@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, nargs="+", default=[10.0])
     ap.add_argument("--engine", default="sphinx")
-    ap.add_argument("--defects", nargs="*", default=[], help="defect names, or 'all'")
+    ap.add_argument("--defects", nargs="*", default=[], help=f"defect names ({', '.join(DEFECTS)}), or 'all'")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-clean", action="store_true", help="only the defects (no clean run)")
     ap.add_argument(
@@ -366,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     defects = list(DEFECTS) if args.defects == ["all"] else args.defects
+    unknown = sorted(set(defects) - set(DEFECTS))
+    if unknown:  # an unknown name would otherwise build the clean recording under its name
+        ap.error(f"unknown defect {', '.join(unknown)} (known: {', '.join(DEFECTS)}, or all)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.cache or Path(tmp)
