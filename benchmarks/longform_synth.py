@@ -356,7 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--minutes", type=float, nargs="+", default=[10.0])
     ap.add_argument("--engine", default="sphinx")
-    ap.add_argument("--defects", nargs="*", default=[], help=f"defect names ({', '.join(DEFECTS)}), or 'all'")
+    ap.add_argument(
+        "--defects", nargs="*", default=[], help=f"defect names ({', '.join(DEFECTS)}), or 'all'"
+    )
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-clean", action="store_true", help="only the defects (no clean run)")
     ap.add_argument(

@@ -159,3 +159,23 @@ def test_two_units_alone_between_skipped_text_are_a_chance_match():
     run.kept[20] = Kept(20, 5.0, 5.2, 0.9)  # never spoken: a cough taken for two words
     run.kept[21] = Kept(21, 5.2, 5.5, 0.9)
     assert drop_false(run) == [20, 21]
+
+
+def test_a_short_first_word_right_after_an_unscripted_intro_is_found():
+    # 18 s of unscripted speech, a 0.6 s pause, then unit 0 ("The": 0.1 s of speech) and
+    # units 1-29. The walk kept units 1-29. The probe back from unit 1 must start at the
+    # pause before unit 0: its own speech is under the 0.3 s a probe needs, but the probe
+    # holds unit 1 as well.
+    truth = {0: (18.61, 18.71), **_words(1, 29, 18.71)}
+    speech = _speech(40.0, [(0, 18.0), (18.6, 30.4)])
+    engine = _Truthful(truth)
+    run = _run(engine, 30, speech)
+    run.kept = {i: Kept(i, *truth[i], 0.9) for i in range(1, 30)}
+    refine(run)
+    assert 0 in run.kept and (run.kept[0].start, run.kept[0].end) == truth[0]
+    (job,) = engine.jobs
+    assert job.open_start and 17.9 < job.start < truth[0][0]
+    units, _, stretches = stitch(run.script, run.kept, engine, speech)
+    assert all(u.status == "aligned" for u in units)
+    (intro,) = stretches
+    assert intro.reason == "speech not in transcript" and intro.end == truth[0][0]
