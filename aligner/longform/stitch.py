@@ -5,7 +5,9 @@
 * A unit no window kept is ``unaligned``: its times are interpolated inside
   the gap between its aligned neighbours, in proportion to its weight (phones
   or characters), so it is never zero-length where the gap has room, and no
-  aligned unit moves.
+  aligned unit moves. A gap at the file's start or end (one aligned neighbour)
+  holds its units next to that neighbour, at the pace of the kept units, when
+  the gap is longer than that.
 * A short gap (at most :data:`SHORT_GAP` units) between kept units, whose
   audio is long enough for its units and which the engine did place (but not
   confidently: a collapsed or low-scoring slot), is ``uncertain`` instead, at the
@@ -118,6 +120,7 @@ def stitch(
     n = len(script.units)
     duration = speech.duration
     spans: list[tuple[float, float, str, float | None]] = []
+    pace = _pace(script, kept)
     prev_end = 0.0
     i = 0
     gaps: list[tuple[int, int]] = []
@@ -138,6 +141,15 @@ def stitch(
         gap_end = max(prev_end, gap_end)
         weights = [max(0.5, w) for w in script.weights[i:j]]
         total = sum(weights)
+        if pace is not None and (i == 0) != (j == n):
+            # One aligned neighbour only: the units lie next to it, at the file's pace
+            # (text is read in order; what lies beyond them has no text), not spread
+            # from the file's edge.
+            span = total * pace
+            if i == 0:
+                prev_end = max(prev_end, gap_end - span)
+            else:
+                gap_end = min(gap_end, prev_end + span)
         short = (
             0 < i
             and j < n
@@ -177,6 +189,15 @@ def stitch(
             phones.append(Phone(label, a, max(a, b)))
     stretches = _stretches(units, gaps, script, speech, skipped_text, skipped_audio)
     return units, phones, stretches
+
+
+def _pace(script: Script, kept: Mapping[int, Kept]) -> float | None:
+    """Seconds per unit of weight from the first kept unit to the last (pauses included)."""
+    if len(kept) < 2:
+        return None
+    first, last = min(kept), max(kept)
+    weight = sum(max(0.5, w) for w in script.weights[first : last + 1])
+    return max(0.0, kept[last].end - kept[first].start) / weight
 
 
 def _fit_tentative(placed: list[Kept], lo: float, hi: float) -> list[tuple[float, float]] | None:
@@ -241,12 +262,13 @@ def _untexted(units: Sequence[Unit], speech: SpeechMap) -> list[tuple[float, flo
     if not units:
         return []
     placed = [u.status != "unaligned" for u in units]
-    spans = [(0.0, units[0].start)] if placed[0] else []
+    # Before the first unit and after the last: unaligned units there sit next to their
+    # aligned neighbour, so the rest of the file's edge has no text either.
+    spans = [(0.0, units[0].start)]
     spans += [
         (a.end, b.start) for a, b, pa, pb in zip(units, units[1:], placed, placed[1:]) if pa and pb
     ]
-    if placed[-1]:
-        spans.append((units[-1].end, speech.duration))
+    spans.append((units[-1].end, speech.duration))
     return [(a, b) for a, b in spans if b - a >= MIN_REPORTED_SPEECH]
 
 

@@ -78,6 +78,29 @@ def test_gaps_are_interpolated_and_reported():
     assert "(text not heard)" in line
 
 
+def test_unaligned_units_at_the_files_edges_sit_next_to_their_aligned_neighbour():
+    # Units 0 and 11 unaligned; 18 s of untexted speech before unit 1, 12 s after unit 10.
+    engine = _Engine()
+    kept = {i: Kept(i, 18.0 + 0.5 * i, 18.4 + 0.5 * i, 0.9) for i in range(1, 11)}
+    speech = _speech(35.0, [(0, 35)])
+    units, _, stretches = stitch(_script(12), kept, engine, speech)
+    pace = (kept[10].end - kept[1].start) / (10 * 2.0)  # seconds per unit of weight
+    first, last = units[0], units[11]
+    assert (first.status, last.status) == ("unaligned", "unaligned")
+    assert first.end == pytest.approx(kept[1].start) and first.start == pytest.approx(
+        kept[1].start - 2.0 * pace
+    )
+    assert last.start == pytest.approx(kept[10].end) and last.end == pytest.approx(
+        kept[10].end + 2.0 * pace
+    )
+    untexted = [(s.start, s.end) for s in stretches if s.reason == "speech not in transcript"]
+    assert untexted == [(0.0, pytest.approx(first.start)), (pytest.approx(last.end), 35.0)]
+    assert [(s.unit_start, s.unit_end) for s in stretches if s.unit_end > s.unit_start] == [
+        (0, 1),
+        (11, 12),
+    ]
+
+
 def test_speech_in_a_gap_is_not_matched_and_skipped_audio_is_a_stretch():
     engine = _Engine()
     kept = {0: Kept(0, 0.0, 0.5, 0.9), 3: Kept(3, 30.0, 30.5, 0.9)}
