@@ -20,8 +20,9 @@ both neighbours of every gap are known, and this pass
    with the last units of the gap and the neighbour itself, the text allowed to
    start anywhere (``WindowJob.open_start``) and to end only at the neighbour.
    A probe is taken when the units it places run up to the neighbour, the
-   neighbour stays where it was, they start where the probe's speech starts and
-   are placed confidently (median score at the engine's ``sure_score``); then
+   neighbour stays where it was, they start where the probe's speech starts (or
+   the first is the transcript's first unit: speech before it is an unscripted
+   intro, no text of its own) and are placed confidently (median score at the engine's ``sure_score``); then
    the next pause back is tried. What remains is then
    re-aligned forward from the left neighbour the same way. Units next to a gap
    that the engine placed without confidence are re-aligned with it.
@@ -53,11 +54,9 @@ MAX_SECONDS_PER_WEIGHT = 0.5
 #: Probes per gap and direction, and the most audio (s) one probe adds to the gap's edge.
 MAX_PROBES = 8
 MAX_PROBE_SECONDS = 12.0
-#: Speech (s) a probe needs to be worth running (a probe back from a neighbour: before the
-#: neighbour, or with it after a short word), and the most it may leave before its units.
+#: Speech (s) a probe needs to be worth running, and the most it may leave before its units
+#: (any amount before the transcript's first unit: an unscripted intro).
 MIN_PROBE_SPEECH = 0.3
-#: Speech (s) after the last pause before a neighbour that may be a short word of its own.
-MIN_WORD_SPEECH = 0.08
 LEAD_SPEECH = 0.5
 #: Speech must resume within this (s) after the left neighbour for the forward pass.
 RESUME_SECONDS = 1.0
@@ -169,28 +168,24 @@ def _backward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> tuple[int
     for _ in range(MAX_PROBES):
         if j <= i or speech.speech_seconds(tl, tr) < MIN_PROBE_SPEECH:
             break
+        a0 = _onset_before(run, tl, tr)
+        if tr - a0 > MAX_PROBE_SECONDS:
+            break  # the speech before lies beyond a long pause: not this text's
         anchor = run.kept[j]
-        chain: list[Kept] = []
-        for a0 in _onsets_before(run, tl, tr, anchor.end):
-            if tr - a0 > MAX_PROBE_SECONDS:
-                break  # the speech before lies beyond a long pause: not this text's
-            first = max(i, j - _span(run, speech.speech_seconds(a0, tr)))
-            # The neighbour is offered too, so the text ends on it, not piled at the window's end.
-            job = WindowJob(
-                run.reader.read(a0, anchor.end),
-                first,
-                j + 1,
-                open_end=False,
-                start=a0,
-                open_start=True,
-            )
-            (got,) = run._place([(a0, job)], probe=True)
-            chain = _checked(run, run_ending_at(got, j + 1), anchor)
-            if chain and speech.speech_seconds(a0, chain[0].start) <= LEAD_SPEECH:
-                break
-            logger.debug("refinement back from unit %d (%.2f s) fails from %.2f s", j, tr, a0)
-            chain = []
-        if not chain:
+        first = max(i, j - _span(run, speech.speech_seconds(a0, tr)))
+        # The neighbour is offered too, so the text ends on it, not piled at the window's end.
+        job = WindowJob(
+            run.reader.read(a0, anchor.end), first, j + 1, open_end=False, start=a0, open_start=True
+        )
+        (got,) = run._place([(a0, job)], probe=True)
+        chain = _checked(run, run_ending_at(got, j + 1), anchor)
+        # Speech before the first unit placed may hold text before it, spoken there (the
+        # probe then starts too early to trust): unless that unit is the transcript's
+        # first. Before it no text is left: that speech is an unscripted intro.
+        if not chain or (
+            chain[0].index > 0 and speech.speech_seconds(a0, chain[0].start) > LEAD_SPEECH
+        ):
+            logger.debug("refinement back from unit %d (%.2f s) stops at %.2f s", j, tr, a0)
             break
         _take(run, chain, f"back from unit {j}")
         j, tr = chain[0].index, chain[0].start
@@ -254,28 +249,14 @@ def _take(run: WindowRun, chain: list[Kept], how: str) -> None:
         run.kept[k.index] = k
 
 
-def _onsets_before(run: WindowRun, tl: float, tr: float, end: float) -> list[float]:
-    """Where a probe back from the neighbour at ``tr`` (ending at ``end``) may start, latest first.
-
-    The latest place in ``[tl, tr)`` where speech resumes after a pause and holds at
-    least :data:`MIN_PROBE_SPEECH` s of speech before ``tr`` (else ``tl``); before it,
-    when the last pause before the neighbour is followed by a short word (at least
-    :data:`MIN_WORD_SPEECH` s of speech, under :data:`MIN_PROBE_SPEECH`), that pause's
-    end: the probe holds the neighbour too, so it has speech enough, and the short word
-    ("The" right after an unscripted intro) is not offered with speech from before the
-    pause, which no text explains.
-    """
+def _onset_before(run: WindowRun, tl: float, tr: float) -> float:
+    """The latest place in ``[tl, tr)`` where speech resumes after a pause and holds some speech."""
     speech = run.speech
-    out: list[float] = []
     for _a, b in reversed(speech.pauses(tl, tr, ONSET_PAUSE)):
         start = max(tl, b - 0.1)
-        held = speech.speech_seconds(start, tr)
-        if held >= MIN_PROBE_SPEECH:
-            return [*out, start]
-        if not out and held >= MIN_WORD_SPEECH:
-            if speech.speech_seconds(start, end) >= MIN_PROBE_SPEECH:
-                out.append(start)
-    return [*out, tl]
+        if speech.speech_seconds(start, tr) >= MIN_PROBE_SPEECH:
+            return start
+    return tl
 
 
 def _pause_after(run: WindowRun, tl: float, tr: float) -> float:

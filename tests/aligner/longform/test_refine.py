@@ -161,21 +161,34 @@ def test_two_units_alone_between_skipped_text_are_a_chance_match():
     assert drop_false(run) == [20, 21]
 
 
-def test_a_short_first_word_right_after_an_unscripted_intro_is_found():
-    # 18 s of unscripted speech, a 0.6 s pause, then unit 0 ("The": 0.1 s of speech) and
-    # units 1-29. The walk kept units 1-29. The probe back from unit 1 must start at the
-    # pause before unit 0: its own speech is under the 0.3 s a probe needs, but the probe
-    # holds unit 1 as well.
+def test_the_first_word_right_after_an_unscripted_intro_is_found():
+    # 18 s of unscripted speech (a pause at 17 s), a 0.6 s pause, then unit 0 ("The": 0.1 s
+    # of speech) and units 1-29, which the walk kept. The probe back from unit 1 starts at
+    # the pause inside the intro (unit 0 alone holds under the 0.3 s a probe needs) and
+    # places unit 0 after 0.9 s of the intro: no text is left to be spoken there.
     truth = {0: (18.61, 18.71), **_words(1, 29, 18.71)}
-    speech = _speech(40.0, [(0, 18.0), (18.6, 30.4)])
+    speech = _speech(40.0, [(0, 16.9), (17.1, 18.0), (18.6, 30.4)])
     engine = _Truthful(truth)
     run = _run(engine, 30, speech)
     run.kept = {i: Kept(i, *truth[i], 0.9) for i in range(1, 30)}
     refine(run)
     assert 0 in run.kept and (run.kept[0].start, run.kept[0].end) == truth[0]
     (job,) = engine.jobs
-    assert job.open_start and 17.9 < job.start < truth[0][0]
+    assert job.open_start and 16.9 < job.start < 17.1
     units, _, stretches = stitch(run.script, run.kept, engine, speech)
     assert all(u.status == "aligned" for u in units)
     (intro,) = stretches
     assert intro.reason == "speech not in transcript" and intro.end == truth[0][0]
+
+
+def test_speech_left_before_a_later_unit_still_stops_the_probe():
+    # The same audio, but the text has one more unit before: its gap (units 0-1) may be
+    # spoken in that speech, so unit 1 is not taken from a probe that leaves it there.
+    truth = {1: (18.61, 18.71), **_words(2, 28, 18.71)}
+    speech = _speech(40.0, [(0, 16.9), (17.1, 18.0), (18.6, 30.4)])
+    engine = _Truthful(truth)
+    run = _run(engine, 30, speech)
+    run.kept = {i: Kept(i, *truth[i], 0.9) for i in range(3, 30)}
+    run.kept[2] = Kept(2, *truth[2], 0.9)
+    refine(run)
+    assert 1 not in run.kept and 0 not in run.kept
