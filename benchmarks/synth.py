@@ -61,7 +61,9 @@ class _Event(ctypes.Structure):
     ]
 
 
-_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
 
 
 class EspeakUnavailable(RuntimeError):
@@ -92,7 +94,9 @@ class _Espeak:
     def __init__(self) -> None:
         lib, data = _find_library()
         self.lib = lib
-        self.rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INITIALIZE_PHONEME_EVENTS)
+        self.rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, data, _INITIALIZE_PHONEME_EVENTS
+        )
         if self.rate <= 0:
             raise EspeakUnavailable("espeak_Initialize failed (espeak-ng data not found?)")
         self._chunks: list[np.ndarray] = []
@@ -113,12 +117,18 @@ class _Espeak:
         i = 0
         while events[i].type != 0:
             e = events[i]
-            name = bytes(e.id).split(b"\0")[0].decode("ascii", "replace") if e.type == _EVENT_PHONEME else ""
+            name = (
+                bytes(e.id).split(b"\0")[0].decode("ascii", "replace")
+                if e.type == _EVENT_PHONEME
+                else ""
+            )
             self._events.append((e.type, e.text_position, e.sample, name))
             i += 1
         return 0
 
-    def speak(self, text: str, voice: str, rate: int) -> tuple[np.ndarray, list[tuple[int, int, int, str]]]:
+    def speak(
+        self, text: str, voice: str, rate: int
+    ) -> tuple[np.ndarray, list[tuple[int, int, int, str]]]:
         with self._lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise EspeakUnavailable(f"espeak-ng has no voice {voice!r}")
@@ -149,7 +159,9 @@ def _resample(samples: np.ndarray, rate: int) -> np.ndarray:
     """int16 at ``rate`` → float32 at 16 kHz through PyAV (FFmpeg's resampler)."""
     import av
 
-    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.int16), format="s16", layout="mono")
+    frame = av.AudioFrame.from_ndarray(
+        samples.reshape(1, -1).astype(np.int16), format="s16", layout="mono"
+    )
     frame.sample_rate = rate
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
@@ -229,7 +241,18 @@ def synthesize(text: str, *, voice: str = "en-us", rate: int = 175) -> Synthesis
     samples = _resample(pcm, native)
     duration = len(samples) / SAMPLE_RATE
     # Resampling may round the length by a sample; keep every time inside the audio.
-    units = [Unit(u.text, u.norm, min(u.start, duration), min(u.end, duration), None, u.char_start, u.char_end) for u in units]
+    units = [
+        Unit(
+            u.text,
+            u.norm,
+            min(u.start, duration),
+            min(u.end, duration),
+            None,
+            u.char_start,
+            u.char_end,
+        )
+        for u in units
+    ]
     phones = [Phone(p.label, min(p.start, duration), min(p.end, duration)) for p in phones]
     reference = Alignment(
         units=tuple(units),

@@ -115,7 +115,9 @@ def align(
         # refused here before a model loads; the aligner checks again and warns
         check_rate(text, info.duration, "<stdin>" if transcript == "-" else transcript, warn=False)
         if not language:
-            logging.getLogger("qalign").info("language: %s (guessed; pass --language to set it)", lang)
+            logging.getLogger("qalign").info(
+                "language: %s (guessed; pass --language to set it)", lang
+            )
         options = EngineOptions(model, device, dtype, decoder, granularity)
         with progress_bar(info.duration, hidden=quiet) as progress:
             aligner = create_aligner(engine, options, lang, progress=progress)

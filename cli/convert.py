@@ -13,7 +13,9 @@ from qalign.cli.common import configure_logging, subtitle_options
 @click.command()
 @click.argument("source", type=click.Path(dir_okay=False, path_type=str))
 @click.argument("target", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--format", "-f", "out_format", help="Output format id (default: from OUT's extension).")
+@click.option(
+    "--format", "-f", "out_format", help="Output format id (default: from OUT's extension)."
+)
 @click.option("--in-format", help="Input format id (default: from IN's extension).")
 @click.option("--tier", help="TextGrid input: name of the word tier.")
 @subtitle_options

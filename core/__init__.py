@@ -10,4 +10,13 @@ from qalign.errors import QalignError
 
 __version__ = "0.1.0"
 
-__all__ = ["Alignment", "Phone", "QalignError", "Segment", "Source", "Stretch", "Unit", "__version__"]
+__all__ = [
+    "Alignment",
+    "Phone",
+    "QalignError",
+    "Segment",
+    "Source",
+    "Stretch",
+    "Unit",
+    "__version__",
+]

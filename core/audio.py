@@ -79,7 +79,10 @@ def _check_path(path: str | Path) -> Path:
         import stat
 
         if not stat.S_ISREG(p.stat().st_mode):
-            raise AudioError(p, "is a pipe or device; align and transcribe read those, elsewhere save it to a file")
+            raise AudioError(
+                p,
+                "is a pipe or device; align and transcribe read those, elsewhere save it to a file",
+            )
         raise AudioError(p, "is empty (0 bytes)")
     return p
 

@@ -84,9 +84,7 @@ class LanguageError(QalignError, ValueError):
     """A language name or code that the engine does not support."""
 
     def __init__(self, language: str, supported: tuple[str, ...]) -> None:
-        super().__init__(
-            f"unsupported language {language!r}; supported: {', '.join(supported)}"
-        )
+        super().__init__(f"unsupported language {language!r}; supported: {', '.join(supported)}")
         self.args = (language, supported)
         self.language = language
         self.supported = supported
@@ -110,9 +108,7 @@ class MissingDependencyError(QalignError, ImportError):
     exit_code = 3
 
     def __init__(self, package: str, extra: str, purpose: str) -> None:
-        super().__init__(
-            f"{purpose} needs the {package!r} package: pip install \"qalign[{extra}]\""
-        )
+        super().__init__(f'{purpose} needs the {package!r} package: pip install "qalign[{extra}]"')
         self.args = (package, extra, purpose)
         self.package = package
         self.extra = extra

@@ -46,7 +46,9 @@ def seekable_audio(path: str) -> Iterator[str]:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
-        raise AudioError(path, f"cannot copy it to a temporary file ({exc.strerror or exc})") from None
+        raise AudioError(
+            path, f"cannot copy it to a temporary file ({exc.strerror or exc})"
+        ) from None
     try:
         copied = 0
         with os.fdopen(fd, "wb") as out, open(path, "rb") as source:

@@ -95,7 +95,9 @@ def load(path: str | Path, format: str | None = None, **options: Any) -> Alignme
     try:
         text = decode_text(data)
     except UnicodeDecodeError as exc:
-        raise ReadError(path, f"not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})") from None
+        raise ReadError(
+            path, f"not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start})"
+        ) from None
     del data  # the bytes and the text are not both kept while parsing
     try:
         return fmt.loads(text, **options)

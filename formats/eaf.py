@@ -65,7 +65,9 @@ def _clean(text: str) -> str:
 def _tiers(alignment: Alignment) -> list[tuple[str, list[Row]]]:
     tiers = []
     if alignment.units:
-        tiers.append((unit_tier_name(alignment), [Row(u.text, u.start, u.end) for u in alignment.units]))
+        tiers.append(
+            (unit_tier_name(alignment), [Row(u.text, u.start, u.end) for u in alignment.units])
+        )
         if status_rows(alignment):  # units not confidently aligned, at their word times
             tiers.append((STATUS_TIER, status_rows(alignment)))
     if alignment.segments or not alignment.units:
@@ -100,8 +102,10 @@ def dumps_eaf(
     """Render ``alignment`` as an EAF 3.0 document (see the module docstring)."""
     tiers = _tiers(alignment)
     # (time ms, tier index, annotation index, 0 = start / 1 = end) for every slot.
-    spans = [nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
-             for _, rows in tiers]
+    spans = [
+        nonzero_spans([(r.start, r.end) for r in rows], 0.001, alignment.duration)
+        for _, rows in tiers
+    ]
     slots = sorted(
         (ms, t, a, side)
         for t, tier_spans in enumerate(spans)
@@ -111,14 +115,17 @@ def dumps_eaf(
     slot_id = {key[1:]: f"ts{i}" for i, key in enumerate(slots, 1)}
     n_annotations = sum(len(rows) for _, rows in tiers)
 
-    root = ET.Element("ANNOTATION_DOCUMENT", {
-        "AUTHOR": _clean(author),
-        "DATE": date or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "FORMAT": "3.0",
-        "VERSION": "3.0",
-        "xmlns:xsi": _XSI,
-        "xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd",
-    })
+    root = ET.Element(
+        "ANNOTATION_DOCUMENT",
+        {
+            "AUTHOR": _clean(author),
+            "DATE": date or datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "FORMAT": "3.0",
+            "VERSION": "3.0",
+            "xmlns:xsi": _XSI,
+            "xsi:noNamespaceSchemaLocation": "http://www.mpi.nl/tools/elan/EAFv3.0.xsd",
+        },
+    )
     _header(root, media, n_annotations)
     order = ET.SubElement(root, "TIME_ORDER")
     for i, (ms, *_rest) in enumerate(slots, 1):
@@ -128,14 +135,23 @@ def dumps_eaf(
         tier = ET.SubElement(root, "TIER", LINGUISTIC_TYPE_REF="default-lt", TIER_ID=name)
         for a, row in enumerate(rows):
             number += 1
-            ann = ET.SubElement(ET.SubElement(tier, "ANNOTATION"), "ALIGNABLE_ANNOTATION", {
-                "ANNOTATION_ID": f"a{number}",
-                "TIME_SLOT_REF1": slot_id[(t, a, 0)],
-                "TIME_SLOT_REF2": slot_id[(t, a, 1)],
-            })
+            ann = ET.SubElement(
+                ET.SubElement(tier, "ANNOTATION"),
+                "ALIGNABLE_ANNOTATION",
+                {
+                    "ANNOTATION_ID": f"a{number}",
+                    "TIME_SLOT_REF1": slot_id[(t, a, 0)],
+                    "TIME_SLOT_REF2": slot_id[(t, a, 1)],
+                },
+            )
             ET.SubElement(ann, "ANNOTATION_VALUE").text = _clean(row.text)
-    ET.SubElement(root, "LINGUISTIC_TYPE", GRAPHIC_REFERENCES="false",
-                  LINGUISTIC_TYPE_ID="default-lt", TIME_ALIGNABLE="true")
+    ET.SubElement(
+        root,
+        "LINGUISTIC_TYPE",
+        GRAPHIC_REFERENCES="false",
+        LINGUISTIC_TYPE_ID="default-lt",
+        TIME_ALIGNABLE="true",
+    )
     ET.indent(root, space="    ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -150,7 +166,10 @@ def _read_tiers(root: ET.Element) -> list[tuple[str, list[Row]]]:
     for tier in root.iter("TIER"):
         rows = []
         for ann in tier.iter("ALIGNABLE_ANNOTATION"):
-            start, end = times.get(ann.get("TIME_SLOT_REF1", "")), times.get(ann.get("TIME_SLOT_REF2", ""))
+            start, end = (
+                times.get(ann.get("TIME_SLOT_REF1", "")),
+                times.get(ann.get("TIME_SLOT_REF2", "")),
+            )
             label = (ann.findtext("ANNOTATION_VALUE") or "").strip()
             if start is not None and end is not None and label:
                 rows.append(Row(label, start / 1000, end / 1000))
@@ -187,8 +206,11 @@ def loads_eaf(text: str, *, tier: str | None = None) -> Alignment:
     alignment = alignment_from_rows(words[1] if words else [], segments=segs)
     if phones:
         duration = max(alignment.duration, phones[-1].end)
-        alignment = replace(alignment, duration=duration,
-                            phones=tuple(Phone(r.text, r.start, r.end) for r in phones))
+        alignment = replace(
+            alignment,
+            duration=duration,
+            phones=tuple(Phone(r.text, r.start, r.end) for r in phones),
+        )
     status = next((rows for name, rows in rest if tier_role(name) == "status"), [])
     if status:
         alignment = with_statuses(alignment, status)

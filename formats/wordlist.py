@@ -111,8 +111,11 @@ def tier_role(name: str) -> str:
     key = name.rsplit(" - ", 1)[-1].strip().lower()
     if key == STATUS_TIER:
         return "status"
-    for role, names in (("words", WORD_TIERS), ("segments", SEGMENT_TIERS),
-                        ("phones", PHONE_TIERS)):
+    for role, names in (
+        ("words", WORD_TIERS),
+        ("segments", SEGMENT_TIERS),
+        ("phones", PHONE_TIERS),
+    ):
         if key in names:
             return role
     return ""

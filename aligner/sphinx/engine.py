@@ -160,7 +160,8 @@ class SphinxWindows(WindowEngine):
             for u in alignment.units
             if u.status != "unaligned"
             and u.end - u.start >= 0.03
-            and bisect.bisect_left(starts, u.start - 1e-6) == bisect.bisect_left(starts, u.end - 1e-6)
+            and bisect.bisect_left(starts, u.start - 1e-6)
+            == bisect.bisect_left(starts, u.end - 1e-6)
         ]
         if not missing:
             return alignment

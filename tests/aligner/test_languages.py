@@ -8,8 +8,17 @@ from qalign.aligner.languages import SUPPORTED, resolve_language
 from qalign.errors import LanguageError, QalignError
 
 ELEVEN = (
-    "Chinese", "Cantonese", "English", "German", "Spanish", "French",
-    "Italian", "Portuguese", "Russian", "Korean", "Japanese",
+    "Chinese",
+    "Cantonese",
+    "English",
+    "German",
+    "Spanish",
+    "French",
+    "Italian",
+    "Portuguese",
+    "Russian",
+    "Korean",
+    "Japanese",
 )
 
 
@@ -29,13 +38,34 @@ def test_names_in_any_case(name: str) -> None:
 @pytest.mark.parametrize(
     ("code", "name"),
     [
-        ("zh", "Chinese"), ("zho", "Chinese"), ("cmn", "Chinese"), ("mandarin", "Chinese"),
-        ("yue", "Cantonese"), ("en", "English"), ("eng", "English"), ("de", "German"),
-        ("deu", "German"), ("es", "Spanish"), ("spa", "Spanish"), ("fr", "French"),
-        ("fra", "French"), ("it", "Italian"), ("ita", "Italian"), ("pt", "Portuguese"),
-        ("por", "Portuguese"), ("ru", "Russian"), ("rus", "Russian"), ("ko", "Korean"),
-        ("kor", "Korean"), ("ja", "Japanese"), ("jpn", "Japanese"), ("JA", "Japanese"),
-        ("日本語", "Japanese"), ("한국어", "Korean"), ("Français", "French"), ("Deutsch", "German"),
+        ("zh", "Chinese"),
+        ("zho", "Chinese"),
+        ("cmn", "Chinese"),
+        ("mandarin", "Chinese"),
+        ("yue", "Cantonese"),
+        ("en", "English"),
+        ("eng", "English"),
+        ("de", "German"),
+        ("deu", "German"),
+        ("es", "Spanish"),
+        ("spa", "Spanish"),
+        ("fr", "French"),
+        ("fra", "French"),
+        ("it", "Italian"),
+        ("ita", "Italian"),
+        ("pt", "Portuguese"),
+        ("por", "Portuguese"),
+        ("ru", "Russian"),
+        ("rus", "Russian"),
+        ("ko", "Korean"),
+        ("kor", "Korean"),
+        ("ja", "Japanese"),
+        ("jpn", "Japanese"),
+        ("JA", "Japanese"),
+        ("日本語", "Japanese"),
+        ("한국어", "Korean"),
+        ("Français", "French"),
+        ("Deutsch", "German"),
     ],
 )
 def test_codes_and_aliases(code: str, name: str) -> None:
@@ -45,9 +75,14 @@ def test_codes_and_aliases(code: str, name: str) -> None:
 @pytest.mark.parametrize(
     ("tag", "name"),
     [
-        ("en-US", "English"), ("en_GB", "English"), ("pt-BR", "Portuguese"),
-        ("zh-Hans-CN", "Chinese"), ("zh-HK", "Chinese"), ("yue-HK", "Cantonese"),
-        ("zh-yue", "Cantonese"), ("ja-JP", "Japanese"),
+        ("en-US", "English"),
+        ("en_GB", "English"),
+        ("pt-BR", "Portuguese"),
+        ("zh-Hans-CN", "Chinese"),
+        ("zh-HK", "Chinese"),
+        ("yue-HK", "Cantonese"),
+        ("zh-yue", "Cantonese"),
+        ("ja-JP", "Japanese"),
     ],
 )
 def test_region_tags_reduce_to_the_language(tag: str, name: str) -> None:

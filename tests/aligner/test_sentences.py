@@ -21,7 +21,10 @@ def sentences(transcript: str, language: str = "English", granularity: str = "wo
 
 def test_terminators() -> None:
     assert sentences("Hello there. How are you? Fine! Good") == [
-        "Hello there.", "How are you?", "Fine!", "Good",
+        "Hello there.",
+        "How are you?",
+        "Fine!",
+        "Good",
     ]
 
 
@@ -38,7 +41,10 @@ def test_no_units_no_spans() -> None:
 
 def test_closing_quotes_after_the_terminator() -> None:
     assert sentences('"Stop." She left. (Really?) Yes.') == [
-        '"Stop."', "She left.", "(Really?)", "Yes.",
+        '"Stop."',
+        "She left.",
+        "(Really?)",
+        "Yes.",
     ]
 
 
@@ -54,10 +60,12 @@ def test_cjk_terminators() -> None:
 
 def test_abbreviations_do_not_end_sentences() -> None:
     assert sentences("Mr. Smith met Dr. Jones. They talked.") == [
-        "Mr. Smith met Dr. Jones.", "They talked.",
+        "Mr. Smith met Dr. Jones.",
+        "They talked.",
     ]
     assert sentences("Das ist z.B. Herr Nr. 5. Gut.", "German") == [
-        "Das ist z.B. Herr Nr. 5.", "Gut.",
+        "Das ist z.B. Herr Nr. 5.",
+        "Gut.",
     ]
 
 
@@ -69,19 +77,25 @@ def test_initials_and_dotted_letters() -> None:
 
 def test_number_abbreviations_only_before_numbers() -> None:
     assert sentences("See No. 5 please. He said no. Then left.") == [
-        "See No. 5 please.", "He said no.", "Then left.",
+        "See No. 5 please.",
+        "He said no.",
+        "Then left.",
     ]
 
 
 def test_lower_case_continuation_in_cased_text() -> None:
     assert sentences("We're just... y'know? Apples, pears etc. and more. The end.") == [
-        "We're just... y'know?", "Apples, pears etc. and more.", "The end.",
+        "We're just... y'know?",
+        "Apples, pears etc. and more.",
+        "The end.",
     ]
 
 
 def test_lower_case_text_still_splits_on_periods() -> None:
     assert sentences("hello there. how are you. fine") == [
-        "hello there.", "how are you.", "fine",
+        "hello there.",
+        "how are you.",
+        "fine",
     ]
 
 
@@ -92,7 +106,8 @@ def test_ellipsis_before_a_capital_ends_a_sentence() -> None:
 @pytest.mark.parametrize("granularity", ["word", "char"])
 def test_decimals_do_not_end_sentences(granularity: str) -> None:
     assert sentences("Pi is 3.14 today. Yes.", granularity=granularity) == [
-        "Pi is 3.14 today.", "Yes.",
+        "Pi is 3.14 today.",
+        "Yes.",
     ]
 
 
@@ -102,9 +117,7 @@ def test_char_granularity_abbreviation() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    transcript=st.text(
-        alphabet=st.sampled_from(list("ab AB.!?\n…。你,\"”")), max_size=50
-    ),
+    transcript=st.text(alphabet=st.sampled_from(list('ab AB.!?\n…。你,"”')), max_size=50),
     granularity=st.sampled_from(["word", "char"]),
 )
 def test_spans_cover_every_unit_once(transcript: str, granularity: str) -> None:

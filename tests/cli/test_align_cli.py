@@ -29,8 +29,14 @@ def _run(args, capsys):
         (lambda d: [str(SAMPLE_WAV), str(d / "missing.txt")], "missing.txt: no such file"),
         (lambda d: [str(SAMPLE_WAV), str(_write(d / "empty.txt", b" \n"))], "empty.txt: is empty"),
         (lambda d: [str(SAMPLE_WAV), str(_write(d / "bin.txt", b"\xff\xfe\xfa"))], "not UTF-8"),
-        (lambda d: [str(_write(d / "bad.wav", b"RIFF0000garbage" * 20)), str(SAMPLE_TXT)], "bad.wav: cannot decode"),
-        (lambda d: [str(SAMPLE_WAV), str(SAMPLE_TXT), "--language", "Klingon"], "unsupported language 'Klingon'"),
+        (
+            lambda d: [str(_write(d / "bad.wav", b"RIFF0000garbage" * 20)), str(SAMPLE_TXT)],
+            "bad.wav: cannot decode",
+        ),
+        (
+            lambda d: [str(SAMPLE_WAV), str(SAMPLE_TXT), "--language", "Klingon"],
+            "unsupported language 'Klingon'",
+        ),
     ],
 )
 def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, make_args, needle):
@@ -45,7 +51,9 @@ def test_bad_input_one_line_exit_2_no_output(tmp_path, capsys, make_args, needle
 
 def test_unknown_output_extension_fails_before_work(tmp_path, capsys):
     out = tmp_path / "out.xyz"
-    rc, err = _run(["align", str(tmp_path / "nothing.wav"), str(SAMPLE_TXT), "-o", str(out)], capsys)
+    rc, err = _run(
+        ["align", str(tmp_path / "nothing.wav"), str(SAMPLE_TXT), "-o", str(out)], capsys
+    )
     assert rc == 2
     assert f"{out}: unknown format '.xyz'" in err  # before the missing audio is looked at
     assert not out.exists()
@@ -75,10 +83,16 @@ def test_formats_import_is_light():
 @pytest.mark.parametrize(
     "extra, needle",
     [
-        (["-o", "{tmp}/a.srt", "-o", "{tmp}/b.TextGrid", "-f", "srt"], "--format applies to a single output"),
+        (
+            ["-o", "{tmp}/a.srt", "-o", "{tmp}/b.TextGrid", "-f", "srt"],
+            "--format applies to a single output",
+        ),
         (["-o", "{tmp}/missing/a.srt"], "does not exist"),
         (["-o", "{tmp}/a.srt", "--max-chars", "0"], "--max-chars"),
-        (["-o", "{tmp}/a.srt", "--phones", "sphinx", "--language", "de"], "unsupported language 'German'"),
+        (
+            ["-o", "{tmp}/a.srt", "--phones", "sphinx", "--language", "de"],
+            "unsupported language 'German'",
+        ),
         (["-f", "nonsense"], "unknown format 'nonsense'"),
     ],
 )
@@ -95,13 +109,28 @@ def test_output_problems_found_before_any_work(tmp_path, capsys, extra, needle):
 def test_usage_errors_are_one_line(capsys):
     rc, err = _run(["align", str(SAMPLE_WAV)], capsys)
     assert rc == 2
-    assert err.strip().splitlines() == ["qalign: error: Missing argument 'TRANSCRIPT'. (see --help)"]
+    assert err.strip().splitlines() == [
+        "qalign: error: Missing argument 'TRANSCRIPT'. (see --help)"
+    ]
 
 
 def test_sphinx_outputs_name_the_audio(tmp_path, capsys, monkeypatch):
     pytest.importorskip("pocketsphinx", reason="the sphinx extra is not installed")
     ctm, eaf = tmp_path / "hello.ctm", tmp_path / "hello.eaf"
-    rc = main(["align", str(SAMPLE_WAV), str(SAMPLE_TXT), "--engine", "sphinx", "-q", "-o", str(ctm), "-o", str(eaf)])
+    rc = main(
+        [
+            "align",
+            str(SAMPLE_WAV),
+            str(SAMPLE_TXT),
+            "--engine",
+            "sphinx",
+            "-q",
+            "-o",
+            str(ctm),
+            "-o",
+            str(eaf),
+        ]
+    )
     assert rc == 0
     first = ctm.read_text().splitlines()[0].split()
     assert first[0] == "hello" and first[4] == "Hello,"

@@ -14,7 +14,9 @@ REPO_SAMPLE = "examples/hello.json"
 def _float_options():
     for name, command in sorted(cli.commands.items()):
         for param in command.params:
-            if isinstance(param, click.Option) and isinstance(param.type, click.types.FloatParamType):
+            if isinstance(param, click.Option) and isinstance(
+                param.type, click.types.FloatParamType
+            ):
                 yield name, param
 
 

@@ -42,7 +42,13 @@ def test_status_and_stretches_round_trip():
     d = a.to_dict()
     assert [w["status"] for w in d["words"]] == ["aligned", "uncertain", "unaligned"]
     assert d["stretches"] == [
-        {"start": 0.4, "end": 0.9, "words": [2, 3], "reason": "text not heard", "status": "unaligned"}
+        {
+            "start": 0.4,
+            "end": 0.9,
+            "words": [2, 3],
+            "reason": "text not heard",
+            "status": "unaligned",
+        }
     ]
     assert Alignment.from_dict(d) == a
     assert a.count("unaligned") == 1

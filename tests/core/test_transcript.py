@@ -20,7 +20,12 @@ def test_stdin(monkeypatch):
 
 @pytest.mark.parametrize(
     "content, needle",
-    [(None, "no such file"), (b"  \n\t", "is empty"), (b"\xff\xfe\x00ba", "not UTF-8 or UTF-16"), (b"\x80bad", "not UTF-8")],
+    [
+        (None, "no such file"),
+        (b"  \n\t", "is empty"),
+        (b"\xff\xfe\x00ba", "not UTF-8 or UTF-16"),
+        (b"\x80bad", "not UTF-8"),
+    ],
 )
 def test_bad_transcripts_name_the_file(tmp_path, content, needle):
     p = tmp_path / "t.txt"

@@ -67,7 +67,9 @@ def test_a_message_clears_the_line_and_the_line_comes_back_below_it() -> None:
         text = stream.getvalue()
         before, after = text.split("qalign: spk1/a: failed", 1)
         assert before.endswith("\r") and before.rsplit("\r", 2)[-2].strip() == ""  # blanked
-        assert after.split("\n", 1)[1].lstrip("\r").startswith("qalign: 1/4 files")  # drawn again below
+        assert (
+            after.split("\n", 1)[1].lstrip("\r").startswith("qalign: 1/4 files")
+        )  # drawn again below
         progress.close()
         logger.warning("after close")
         assert stream.getvalue().endswith("qalign: after close\n")  # no line drawn any more

@@ -19,7 +19,9 @@ def sample() -> Alignment:
 
 
 def test_matches_golden(sample):
-    assert formats.dumps(sample, "audacity") == (GOLDEN / "aud_sample.audacity.txt").read_text("utf-8")
+    assert formats.dumps(sample, "audacity") == (GOLDEN / "aud_sample.audacity.txt").read_text(
+        "utf-8"
+    )
 
 
 def test_six_decimals_widening_and_clean_labels():
@@ -63,7 +65,9 @@ def test_plain_txt_is_not_audacity():
     assert fmt.name != "audacity"
 
 
-@pytest.mark.parametrize("content", ["0.1 0.4 spaces not tabs\n", "a\tb\tlabel\n", "0.5\t0.6\tb\n0.1\t0.55\tc\n"])
+@pytest.mark.parametrize(
+    "content", ["0.1 0.4 spaces not tabs\n", "a\tb\tlabel\n", "0.5\t0.6\tb\n0.1\t0.55\tc\n"]
+)
 def test_bad_files_raise_read_error(tmp_path, content):
     path = tmp_path / "bad.audacity.txt"
     path.write_text(content, encoding="utf-8")

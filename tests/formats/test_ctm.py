@@ -45,7 +45,10 @@ def test_fields_rounding_and_widening():
 
 def test_whitespace_in_words_and_ids_becomes_underscore():
     a = Alignment((Unit("New\tYork City", "new york city", 0.1, 0.9),), duration=1.0)
-    assert formats.dumps(a, "ctm", file_id="my file", channel="A") == "my_file A 0.100 0.800 New_York_City\n"
+    assert (
+        formats.dumps(a, "ctm", file_id="my file", channel="A")
+        == "my_file A 0.100 0.800 New_York_City\n"
+    )
 
 
 def test_norm_option_writes_normalised_words(sample):
@@ -55,7 +58,9 @@ def test_norm_option_writes_normalised_words(sample):
 
 def test_segments_only_alignment_writes_one_line_per_segment():
     cues = Alignment((), (Segment("Hello there.", 0.5, 1.5), Segment("Bye.", 2.0, 2.5)), 3.0)
-    assert formats.dumps(cues, "ctm") == "audio 1 0.500 1.000 Hello_there.\naudio 1 2.000 0.500 Bye.\n"
+    assert (
+        formats.dumps(cues, "ctm") == "audio 1 0.500 1.000 Hello_there.\naudio 1 2.000 0.500 Bye.\n"
+    )
 
 
 def test_round_trip_within_a_millisecond(sample):
@@ -114,7 +119,8 @@ def test_rounding_overlap_is_joined_but_real_overlap_fails(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "line", ["f 1 0.5 word", "f 1 abc 0.2 word", "f 1 0.5 -0.2 word", "f 1 nan 0.1 w", "f 1 inf 0.1 w"]
+    "line",
+    ["f 1 0.5 word", "f 1 abc 0.2 word", "f 1 0.5 -0.2 word", "f 1 nan 0.1 w", "f 1 inf 0.1 w"],
 )
 def test_bad_lines_raise_read_error(tmp_path, line):
     path = tmp_path / "bad.ctm"
@@ -140,9 +146,24 @@ def test_sclite_scores_our_ctm_against_itself(tmp_path, sample):
     stm = tmp_path / "ref.stm"
     stm.write_text(f"sample 1 spk 0.000 {sample.duration:.3f} {words}\n", encoding="utf-8")
     out = subprocess.run(
-        [*_sctk("sclite"), "-r", str(stm), "stm", "-h", str(ctm), "ctm", "-o", "sum", "stdout",
-         "-e", "utf-8"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            *_sctk("sclite"),
+            "-r",
+            str(stm),
+            "stm",
+            "-h",
+            str(ctm),
+            "ctm",
+            "-o",
+            "sum",
+            "stdout",
+            "-e",
+            "utf-8",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     summary = [line for line in out.stdout.splitlines() if "Sum/Avg" in line]
@@ -157,12 +178,20 @@ def test_sclite_scores_our_ctm_against_itself(tmp_path, sample):
 def test_nist_ctm_validator_accepts_our_file(tmp_path):
     # The validator only knows English letters, so the words are ASCII here.
     a = Alignment(
-        (Unit("Hello,", "hello", 0.3, 0.64, 0.91), Unit("it's", "it's", 0.64, 0.64),
-         Unit("well-known", "well-known", 1.0, 1.5)),
+        (
+            Unit("Hello,", "hello", 0.3, 0.64, 0.91),
+            Unit("it's", "it's", 0.64, 0.64),
+            Unit("well-known", "well-known", 1.0, 1.5),
+        ),
         duration=2.0,
     )
     ctm = tmp_path / "ok.ctm"
     formats.save(a, ctm, norm=True)
-    out = subprocess.run([*_sctk("ctmValidator.pl"), "-i", str(ctm)],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [*_sctk("ctmValidator.pl"), "-i", str(ctm)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert out.returncode == 0 and "Validated" in out.stdout, out.stdout + out.stderr

@@ -154,7 +154,8 @@ def test_chaining_closes_short_gaps_and_respects_audio_end():
     longer = build_cues(Alignment(tuple(units), tuple(segs), duration=9.0))
     assert longer[1].end == pytest.approx(3.5 + 0.5)  # held at most `linger` past speech
     off = build_cues(
-        Alignment(tuple(units), tuple(segs), duration=3.6), CueOptions(chain_frames=0, linger_frames=0)
+        Alignment(tuple(units), tuple(segs), duration=3.6),
+        CueOptions(chain_frames=0, linger_frames=0),
     )
     assert off[0].end == pytest.approx(2.0)
 

@@ -60,9 +60,11 @@ def test_document_structure(sample):
 
 
 def test_escaping_and_control_characters():
-    a = Alignment((Unit('<a & "b">', "ab", 0.1, 0.2), Unit("bell\x07", "bell", 0.2, 0.3)), duration=1.0)
+    a = Alignment(
+        (Unit('<a & "b">', "ab", 0.1, 0.2), Unit("bell\x07", "bell", 0.2, 0.3)), duration=1.0
+    )
     text = formats.dumps(a, "eaf")
-    assert "&lt;a &amp; \"b\"&gt;" in text and "\x07" not in text
+    assert '&lt;a &amp; "b"&gt;' in text and "\x07" not in text
     assert [v for *_, v in _tiers(text)["words"]] == ['<a & "b">', "bell\u2407"]  # made visible
 
 
@@ -72,7 +74,9 @@ def test_media_option(tmp_path):
     media = root.find("HEADER/MEDIA_DESCRIPTOR")
     assert media.get("MIME_TYPE") == "audio/x-wav"
     assert media.get("RELATIVE_MEDIA_URL") == "./talk.wav"
-    assert media.get("MEDIA_URL").startswith("file:///") and media.get("MEDIA_URL").endswith("/talk.wav")
+    assert media.get("MEDIA_URL").startswith("file:///") and media.get("MEDIA_URL").endswith(
+        "/talk.wav"
+    )
 
 
 def test_cjk_and_segments_only():
@@ -96,14 +100,21 @@ def test_round_trip(sample):
 
 def test_reader_tier_option_and_unknown_tier(sample):
     text = formats.dumps(sample, "eaf")
-    assert [u.text for u in formats.loads(text, "eaf", tier="phones").units] == ["h", "ə", "l", "oʊ"]
+    assert [u.text for u in formats.loads(text, "eaf", tier="phones").units] == [
+        "h",
+        "ə",
+        "l",
+        "oʊ",
+    ]
     with pytest.raises(ValueError, match="'words', 'segments', 'phones'"):
         formats.loads(text, "eaf", tier="nope")
 
 
 def test_fixtures_read(fixtures_dir):
     sonnet = formats.load(fixtures_dir / "formats" / "eaf" / "aeneas" / "sonnet001.eaf")
-    assert len(sonnet.units) == 15 and sonnet.units[0].start == 0.0 and sonnet.units[-1].end == 53.24
+    assert (
+        len(sonnet.units) == 15 and sonnet.units[0].start == 0.0 and sonnet.units[-1].end == 53.24
+    )
     sample = formats.load(fixtures_dir / "formats" / "eaf" / "pympi" / "sample_3.0.eaf")
     assert sample.units and all(u.end >= u.start for u in sample.units)
 

@@ -20,7 +20,9 @@ from qalign.errors import ReadError
 
 def _fixture_files() -> list[str]:
     shared = os.environ.get("QALIGN_SHARED")
-    root = (Path(shared) if shared else Path(__file__).resolve().parents[2].parent / "shared") / "fixtures"
+    root = (
+        Path(shared) if shared else Path(__file__).resolve().parents[2].parent / "shared"
+    ) / "fixtures"
     found = [
         *(root / "formats" / "textgrid").rglob("*"),
         *(root / "formats" / "ctm").rglob("*.ctm"),
@@ -141,7 +143,9 @@ def test_convert_tier_and_short_format(fixtures_dir, tmp_path):
 @pytest.mark.parametrize("suffix", [".TextGrid", ".ctm", ".eaf", ".tsv", ".audacity.txt"])
 def test_convert_bad_input_exits_2_without_output(tmp_path, capsys, suffix):
     src = tmp_path / f"broken{suffix}"
-    src.write_bytes(b"\xff\xfe\x00garbage" if suffix == ".TextGrid" else b"not a valid file at all\n")
+    src.write_bytes(
+        b"\xff\xfe\x00garbage" if suffix == ".TextGrid" else b"not a valid file at all\n"
+    )
     target = tmp_path / "out.json"
     assert main(["convert", str(src), str(target)]) == 2
     assert not target.exists()

@@ -95,7 +95,11 @@ def _praat_intervals(praat: str, script: Path, grid: Path) -> Intervals:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     out = subprocess.run(
         [praat, "--run", str(script), str(grid)],
-        capture_output=True, text=True, timeout=120, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     seen: Intervals = {}

@@ -365,7 +365,9 @@ def test_libass_renders_our_karaoke_through_the_subtitles_filter(sample, tmp_pat
 def test_subtitles_filter_check_catches_a_broken_file(sample, tmp_path):
     path = tmp_path / "broken.ass"
     text = formats.dumps(sample, "ass-karaoke")
-    path.write_text(text.replace("PlayResX: 1920\n", "").replace("0:00:00.50", "0:00:0x.50"), "utf-8")
+    path.write_text(
+        text.replace("PlayResX: 1920\n", "").replace("0:00:00.50", "0:00:0x.50"), "utf-8"
+    )
     assert _subtitles_filter(path, 2) != []
 
 

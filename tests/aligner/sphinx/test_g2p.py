@@ -85,12 +85,42 @@ def test_analogy_with_suffix_prefix_and_compound() -> None:
 
 def test_pieces_numbers_and_letters() -> None:
     assert guess_pronunciation("e-mail", toy) == ("IY", "M", "EY", "L")
-    assert guess_pronunciation("2014", toy) == ("T", "W", "EH", "N", "T", "IY", "F", "AO", "R", "T", "IY", "N")
+    assert guess_pronunciation("2014", toy) == (
+        "T",
+        "W",
+        "EH",
+        "N",
+        "T",
+        "IY",
+        "F",
+        "AO",
+        "R",
+        "T",
+        "IY",
+        "N",
+    )
     assert guess_pronunciation("BBC", toy) == ("B", "IY", "B", "IY", "S", "IY")  # no vowel: letters
-    assert guess_pronunciations("2014", toy)[1] == ("T", "UW", "TH", "AW", "Z", "AH", "N", "D", "F", "AO", "R", "T", "IY", "N")
+    assert guess_pronunciations("2014", toy)[1] == (
+        "T",
+        "UW",
+        "TH",
+        "AW",
+        "Z",
+        "AH",
+        "N",
+        "D",
+        "F",
+        "AO",
+        "R",
+        "T",
+        "IY",
+        "N",
+    )
 
 
-@pytest.mark.parametrize("word", ["yknow", "qalign", "blorptastic", "zzyzx", "pocketsphinx", "aeiou"])
+@pytest.mark.parametrize(
+    "word", ["yknow", "qalign", "blorptastic", "zzyzx", "pocketsphinx", "aeiou"]
+)
 def test_rules_always_give_a_sayable_pronunciation(word: str) -> None:
     phones = letter_to_sound(word)
     assert phones and any(p in VOWELS for p in phones)
@@ -131,7 +161,13 @@ def test_markers_fold_into_neighbours_and_keep_all_text() -> None:
 
 
 def test_lexicon_variants_abbreviations_and_guesses() -> None:
-    entries = {"read": "R EH D", "read(2)": "R IY D", "doctor": "D AA K T ER", "dr": "D R AY V", "align": "AH L AY N"}
+    entries = {
+        "read": "R EH D",
+        "read(2)": "R IY D",
+        "doctor": "D AA K T ER",
+        "dr": "D R AY V",
+        "align": "AH L AY N",
+    }
     lexicon = Lexicon(entries.get)
     assert lexicon.pronunciations("read") == (("R", "EH", "D"), ("R", "IY", "D"))
     assert lexicon.pronunciations("dr")[0] == ("D", "AA", "K", "T", "ER")
