@@ -14,7 +14,10 @@ Per item:
    ask for less (``agreed_slack``, ``agreed_pad``: Qwen3 takes what the speech
    should hold plus 3). The engine places them; the layer keeps only anchors
    (:func:`~qalign.aligner.longform.anchors.keep`) and the next window starts
-   from the last one, backing off a few.
+   from the last one, backing off a few. Where speech that no
+   text explains lies between two kept units (a paragraph missing from the text),
+   the text was forced onto it: the window's units stop before it, and a short
+   chain before it is no agreement.
 3. **Recovery.** A window that keeps too little (under the engine's ``min_agreement``
    of the units its speech should hold) means text and audio disagree there.
    Short probes then search forward, in the text (audio fixed: text never

@@ -34,6 +34,10 @@ MIN_RUN = 3
 BACK_OFF = 2
 #: Seconds at a window's end where two or more units starting there are a pile.
 PILE_SECONDS = 0.3
+#: Fewest consecutive kept units that stand on their own next to speech no text explains
+#: (:func:`~qalign.aligner.longform.stitch.unexplained`): a shorter chain there is a chance
+#: match (the walk does not go on from it; the refinement drops it).
+ISLAND_UNITS = 8
 #: Seconds a kept unit may move when its text is aligned again (a second look, a
 #: refinement probe) for the new placement to be accepted: more means it was not an anchor.
 ANCHOR_TOLERANCE = 0.2

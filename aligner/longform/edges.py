@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, keep
 from qalign.aligner.longform.engine import WindowJob
-from qalign.aligner.longform.stitch import Kept, unkept_runs
+from qalign.aligner.longform.stitch import Kept, unexplained, unkept_runs
 from qalign.audio import SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _edges(run: WindowRun, tries: dict[tuple[int, bool], int]) -> list[_Edge]:
         lo = kept[i - 1].end if i > 0 else 0.0  # the gap's audio
         hi = kept[j].start if j < n else duration
         if i > 0:  # grow forward from unit i - 1
-            anchors = _run_of_kept(kept, i - 1, -1)
+            anchors = _run_of_kept(run, i - 1, -1)
             start = max(
                 0.0, kept[anchors[0]].start - MARGIN - RETRY_WIDEN * tries.get((i, True), 0)
             )
@@ -132,7 +132,7 @@ def _edges(run: WindowRun, tries: dict[tuple[int, bool], int]) -> list[_Edge]:
             if end > lo:
                 out.append(_Edge(i, anchors, True, start, end))
         if j < n:  # grow backward from unit j
-            anchors = _run_of_kept(kept, j, 1)
+            anchors = _run_of_kept(run, j, 1)
             end = min(
                 duration,
                 kept[anchors[-1]].end + MARGIN + RETRY_WIDEN * tries.get((j - 1, False), 0),
@@ -143,10 +143,19 @@ def _edges(run: WindowRun, tries: dict[tuple[int, bool], int]) -> list[_Edge]:
     return out
 
 
-def _run_of_kept(kept: dict[int, Kept], edge: int, step: int) -> tuple[int, ...]:
-    """Up to :data:`EDGE_ANCHORS` consecutive kept indexes from ``edge`` away from the gap, in order."""
+def _run_of_kept(run: WindowRun, edge: int, step: int) -> tuple[int, ...]:
+    """Up to :data:`EDGE_ANCHORS` consecutive kept indexes from ``edge`` away from the gap, in order.
+
+    The run stops at speech no text explains between two of them
+    (:func:`~qalign.aligner.longform.stitch.unexplained`): one side of it is misplaced,
+    and a window over both would hold that speech.
+    """
+    kept, speech, weights = run.kept, run.speech, run.script.weights
     out = [edge]
     while len(out) < EDGE_ANCHORS and out[-1] + step in kept:
+        a, b = sorted((out[-1], out[-1] + step))
+        if unexplained(speech, weights, kept[a].end, kept[b].start, b, b):
+            break
         out.append(out[-1] + step)
     return tuple(sorted(out))
 

@@ -10,7 +10,7 @@ both neighbours of every gap are known, and this pass
 1. **drops false matches**: a kept unit longer than any word is
    (:data:`MAX_UNIT_SECONDS` plus :data:`MAX_SECONDS_PER_WEIGHT` per unit of
    weight), and a short chain of consecutive kept units (under
-   :data:`ISLAND_UNITS`) cut off from its neighbours by speech that no text
+   :data:`~qalign.aligner.longform.anchors.ISLAND_UNITS`) cut off from its neighbours by speech that no text
    between them explains (:func:`~qalign.aligner.longform.stitch.unexplained`):
    the text is in order, so speech between two neighbouring units means one
    side is misplaced, and the short side is the chance match; and a chain
@@ -37,7 +37,7 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, MIN_RUN
+from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, ISLAND_UNITS, MIN_RUN
 from qalign.aligner.longform.engine import WindowJob
 from qalign.aligner.longform.stitch import Kept, run_ending_at, unexplained, unkept_runs
 
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("qalign")
 
-#: Chains of fewer kept units than this, cut off by unexplained speech, are dropped.
-ISLAND_UNITS = 8
 #: A kept unit longer than this plus :data:`MAX_SECONDS_PER_WEIGHT` per unit of weight is dropped.
 MAX_UNIT_SECONDS = 2.0
 MAX_SECONDS_PER_WEIGHT = 0.5

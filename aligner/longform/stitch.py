@@ -20,7 +20,8 @@
   with an empty unit range: ``speech not in transcript`` where the recovery
   search skipped speech or where two neighbouring placed units (or the file's
   start or end) leave :data:`MIN_REPORTED_SPEECH` s of speech between them that
-  no text explains, and ``no speech`` over non-speech (silence, noise, music:
+  no text explains (where both apply, the span between the units: it is measured
+  on the final times), and ``no speech`` over non-speech (silence, noise, music:
   what the speech map does not call speech) of :data:`NO_SPEECH_SECONDS` or more
   that no stretch of units covers.
 """
@@ -49,6 +50,9 @@ UNEXPLAINED_SPEECH = 1.0
 SPEECH_PER_WEIGHT = 0.1
 #: Speech (seconds per unit of weight) below which a gap counts as not holding its text.
 _HEARD_SECONDS_PER_WEIGHT = 0.03
+#: Seconds after a unit that must be mostly pause for it to end a chain kept before speech
+#: no text explains (:func:`lead_before_untexted`).
+LEAD_PAUSE = 0.3
 #: Gaps of at most this many units between kept units may be filled as ``uncertain``.
 SHORT_GAP = 3
 #: ... when the gap holds at least this many seconds per unit of weight.
@@ -99,6 +103,45 @@ def unexplained(
     """Whether ``start..end`` holds more speech than units ``i:j`` (spoken there) could explain."""
     allowed = UNEXPLAINED_SPEECH + SPEECH_PER_WEIGHT * sum(weights[i:j])
     return end - start > allowed and speech.speech_seconds(start, end) > allowed
+
+
+def explained_head(kept: Sequence[Kept], speech: SpeechMap, weights: Sequence[float]) -> int:
+    """How many of ``kept`` (index order) come before the first speech no text explains.
+
+    That is the first pair of neighbours with more speech between them than the units
+    between them could explain (:func:`unexplained`); ``len(kept)`` when there is none.
+    """
+    for n, (a, b) in enumerate(zip(kept, kept[1:]), start=1):
+        if unexplained(speech, weights, a.end, b.start, a.index + 1, b.index):
+            return n
+    return len(kept)
+
+
+def lead_before_untexted(
+    chain: Sequence[Kept], before: Kept | None, speech: SpeechMap, weights: Sequence[float]
+) -> list[Kept]:
+    """The units of a short ``chain`` before speech no text explains that are kept anyway.
+
+    ``before`` is the unit kept before the chain's first (``None`` when not kept). The
+    chain must run on from it with no hole in the text and no speech no text explains
+    between them: then it holds the last words before that speech, given back by the
+    window that kept ``before`` and redone. It is cut after its last unit followed by a
+    pause (:data:`LEAD_PAUSE`): a unit with speech straight after it, right before that
+    speech, may be the first unit forced onto it.
+    """
+    if (
+        before is None
+        or not chain
+        or [k.index for k in chain] != list(range(before.index + 1, before.index + 1 + len(chain)))
+        or unexplained(speech, weights, before.end, chain[0].start, chain[0].index, chain[0].index)
+    ):
+        return []
+    ends = [
+        n
+        for n, k in enumerate(chain, start=1)
+        if speech.speech_seconds(k.end, k.end + LEAD_PAUSE) <= LEAD_PAUSE / 2
+    ]
+    return list(chain[: ends[-1]]) if ends else []
 
 
 def stitch(
@@ -240,7 +283,9 @@ def _stretches(
             out.append(Stretch(units[i].start, units[j - 1].end, i, j, LOW_CONFIDENCE, "uncertain"))
         i = j
     silent: list[tuple[float, float]] = []
-    for a, b in [*skipped_audio, *_untexted(units, speech)]:
+    # Spans between placed units first: they are measured on the final times, while the
+    # search's skipped audio may end where a unit it kept sat before the refinement moved it.
+    for a, b in [*_untexted(units, speech), *skipped_audio]:
         if speech.speech_seconds(a, b) < MIN_REPORTED_SPEECH:
             continue
         if any(a < y and x < b for x, y, _ in silent):

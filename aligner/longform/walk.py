@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from qalign.aligner.longform.anchors import (
     BACK_OFF,
+    ISLAND_UNITS,
     agreed,
     agreement,
     keep,
@@ -22,7 +23,13 @@ from qalign.aligner.longform.anchors import (
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import SHORT_GAP, Kept, run_ending_at
+from qalign.aligner.longform.stitch import (
+    SHORT_GAP,
+    Kept,
+    explained_head,
+    lead_before_untexted,
+    run_ending_at,
+)
 from qalign.audio import SAMPLE_RATE, AudioReader
 
 logger = logging.getLogger("qalign")
@@ -164,10 +171,27 @@ class WindowRun:
                 last and len(got) >= 0.5 * (stop - u)
             )
             guard = min(5.0, length / 4)
+            head = explained_head(got, speech, self.script.weights)
+            cut = head < len(got)
+            lead: list[Kept] = []
+            if cut:
+                # Speech no text explains between two kept units: the text ran on into
+                # speech the transcript lacks, and what follows is forced onto it. Only
+                # the units before it go on (less the last few, redone by the next
+                # window); a short chain before it is a chance match: no agreement,
+                # unless it runs on from the units kept before it (the last words before
+                # that speech, redone): those are kept, and the search starts after them.
+                ok = ok and head >= ISLAND_UNITS
+                if not ok:
+                    lead = lead_before_untexted(
+                        got[:head], self.kept.get(u - 1), speech, self.script.weights
+                    )
+                got = trim_tail([_as_placed(k, t) for k in got[:head]], length, 0.0)
+                got = [_as_kept(p, t) for p in got]
             # A window cut inside a pause has nothing half-heard to redo: keep it whole
             # (redoing it after a long pause would offer its last words to audio that
             # starts after the pause).
-            if (
+            elif (
                 got
                 and not last
                 and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3
@@ -175,13 +199,14 @@ class WindowRun:
                 got = trim_tail([_as_placed(k, t) for k in got], length, guard)
                 got = [_as_kept(p, t) for p in got]
             logger.debug(
-                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s",
+                "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s%s",
                 t,
                 end,
                 u,
                 stop,
                 len(got),
                 expected,
+                ", cut at speech no text explains" if cut else "",
                 "" if ok else ", searching",
             )
             if got and ok:
@@ -211,11 +236,16 @@ class WindowRun:
                 # took the place of the spoken text after it, so the window failed right
                 # after units that agreed. Keep that run and search from its end (probes
                 # from the window's start would spend their audio on those units).
-                lead = leading_run(got, u) if tight else []
+                if not cut:
+                    lead = leading_run(got, u) if tight else []
                 if lead:
                     for k in lead:
                         self.kept[k.index] = k
-                    t, u = max(lead[-1].end, t + 0.5), lead[-1].index + 1
+                    # Before speech no text explains, the search still starts at the
+                    # window's start (its audio probes step from there).
+                    u = lead[-1].index + 1
+                    if not cut:
+                        t = max(lead[-1].end, t + 0.5)
                 found = self._recover(t, u, budget=self._budget(t))
                 if found is None:
                     # Nothing agrees within reach: leave this stretch of audio and search
@@ -357,8 +387,10 @@ class WindowRun:
                     # The audio skipped ends where the first unit kept before the anchor starts.
                     before = [k.start for i, k in self.kept.items() if u <= i < anchor.index]
                     resume = min([anchor.start, *before])
-                    if resume - t > 2.0:
-                        self.skipped_audio.append((t, resume))
+                    # It starts no earlier than the unit kept before the text searched.
+                    left = self.kept[u - 1].end if u - 1 in self.kept else t
+                    if resume - max(t, left) > 2.0:
+                        self.skipped_audio.append((max(t, left), resume))
                     # The agreeing run is kept (less its last units, redone by the next
                     # window), so the windows go on after it: always forward.
                     run = best[:-BACK_OFF] if len(best) > BACK_OFF + 1 else best
