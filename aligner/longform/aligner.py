@@ -17,7 +17,8 @@ Per item:
    from the last one, backing off a few. Where speech that no
    text explains lies between two kept units (a paragraph missing from the text),
    the text was forced onto it: the window's units stop before it, and a short
-   chain before it is no agreement.
+   chain before it is no agreement unless it runs on from the units kept before
+   it (then it is kept up to its last pause, and the search goes on after it).
 3. **Recovery.** A window that keeps too little (under the engine's ``min_agreement``
    of the units its speech should hold) means text and audio disagree there.
    Short probes then search forward, in the text (audio fixed: text never
