@@ -180,7 +180,7 @@ class WindowRun:
                 # the units before it go on (less the last few, redone by the next
                 # window); a short chain before it is a chance match: no agreement,
                 # unless it runs on from the units kept before it (the last words before
-                # that speech, redone): those are kept, and the search starts after them.
+                # that speech, redone): those are kept, and the search takes the text after them.
                 ok = ok and head >= ISLAND_UNITS
                 if not ok:
                     lead = lead_before_untexted(
