@@ -180,9 +180,11 @@ class WindowRun:
                 # the units before it go on (less the last few, redone by the next
                 # window); a short chain before it is a chance match: no agreement,
                 # unless it runs on from the units kept before it (the last words before
-                # that speech, redone): those are kept, and the search takes the text after them.
-                ok = ok and head >= ISLAND_UNITS
-                if not ok:
+                # that speech, redone): those are kept, and the search takes the text
+                # after them. (A long chain in a window that still disagrees keeps
+                # nothing: the search starts at the window, as for any disagreement.)
+                if head < ISLAND_UNITS:
+                    ok = False
                     lead = lead_before_untexted(
                         got[:head], self.kept.get(u - 1), speech, self.script.weights
                     )
