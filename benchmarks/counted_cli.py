@@ -43,7 +43,9 @@ def agreeing_logits(script, job, classes: int, step_ms: int, like):
     edges = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     # Leave a margin at both ends (speech rarely starts at the first frame).
     times = 0.05 * seconds + 0.9 * seconds * edges
-    logits = np.zeros((2 * len(weights), classes), dtype=like.dtype)
+    # ``like`` is a numpy array or a torch tensor (the engine's logits stay on their device).
+    dtype = np.float64 if str(like.dtype).endswith("float64") else np.float32
+    logits = np.zeros((2 * len(weights), classes), dtype=dtype)
     for k in range(len(weights)):
         start = min(int(times[k] / step), last)
         end = min(max(start + 1, int(times[k + 1] / step)), last)

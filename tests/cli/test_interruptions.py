@@ -49,12 +49,15 @@ _SIGNAL_MID_WRITE = textwrap.dedent(
 def test_signal_during_the_writes_leaves_nothing(tmp_path, name, code, line):
     (tmp_path / "in.ctm").write_text(_ctm(10000))
     (tmp_path / "old.json").write_text("{}")
+    # SIGINT back to its default in the child: a test run started in the background of a
+    # shell inherits SIGINT ignored, and Python then installs no Ctrl-C handler.
     proc = subprocess.run(
         [sys.executable, "-c", _SIGNAL_MID_WRITE, name, "convert", "in.ctm", "out.tsv"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.strip() == line
