@@ -52,28 +52,19 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 
-from qalign.aligner.qwen3.packed_linear import can_pack
+from qalign.aligner.qwen3.packed_linear import can_pack, pack_weight, packed_product
 from qalign.aligner.qwen3.text_model import StaticCache, TextModel
 
 logger = logging.getLogger("qalign")
 
 
 class _PackedLayer(NamedTuple):
-    """One layer's weights packed for oneDNN (opaque tensors, usable only by :func:`_linear`)."""
+    """One layer's weights packed for oneDNN (opaque tensors for ``packed_product``)."""
 
     qkv: torch.Tensor  # query, key and value projections stacked: (q + k + v, hidden)
     o: torch.Tensor
     gate_up: torch.Tensor  # gate and up projections stacked: (2 * intermediate, hidden)
     down: torch.Tensor
-
-
-def _pack(weight: torch.Tensor, rows: int) -> torch.Tensor:
-    return torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), rows)
-
-
-def _linear(x: torch.Tensor, packed: torch.Tensor) -> torch.Tensor:
-    """``x @ weight.T`` with a packed weight (a new ``(rows, out)`` tensor)."""
-    return torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
 
 
 class BatchDecoder:
@@ -193,10 +184,10 @@ class BatchDecoder:
             gate_up = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])
             out.append(
                 _PackedLayer(
-                    _pack(qkv, self.batch),
-                    _pack(attn.o_proj.weight, self.batch),
-                    _pack(gate_up, self.batch),
-                    _pack(mlp.down_proj.weight, self.batch),
+                    pack_weight(qkv, self.batch),
+                    pack_weight(attn.o_proj.weight, self.batch),
+                    pack_weight(gate_up, self.batch),
+                    pack_weight(mlp.down_proj.weight, self.batch),
                 )
             )
             del qkv, gate_up
@@ -253,7 +244,7 @@ class BatchDecoder:
                 torch.mm(h, attn.v_proj.weight.t(), out=self.v)
                 q3, k3, v3 = self.q, self.k, self.v
             else:
-                qkv = _linear(h, packed[index].qkv)
+                qkv = packed_product(h, packed[index].qkv)
                 q3, k3, v3 = qkv[:, :nq], qkv[:, nq : nq + nk], qkv[:, nq + nk :]
             q = F.rms_norm(q3.view(batch, heads, dim), (dim,), None, eps_q).mul_(attn.q_norm.weight)
             k = F.rms_norm(k3.view(batch, kv, dim), (dim,), None, eps_k).mul_(attn.k_norm.weight)
@@ -280,7 +271,7 @@ class BatchDecoder:
             if packed is None:
                 x.add_(torch.mm(attended, attn.o_proj.weight.t(), out=self.out))
             else:
-                x.add_(_linear(attended, packed[index].o))
+                x.add_(packed_product(attended, packed[index].o))
             mlp = layer.mlp
             h = F.rms_norm(x, (x.shape[-1],), None, eps_post).mul_(
                 layer.post_attention_layernorm.weight
@@ -291,9 +282,9 @@ class BatchDecoder:
                 F.silu(self.gate, inplace=True).mul_(self.up)
                 x.add_(torch.mm(self.gate, mlp.down_proj.weight.t(), out=self.out))
             else:
-                gate_up = _linear(h, packed[index].gate_up)
+                gate_up = packed_product(h, packed[index].gate_up)
                 gated = F.silu(gate_up[:, :inter]).mul_(gate_up[:, inter:])
-                x.add_(_linear(gated, packed[index].down))
+                x.add_(packed_product(gated, packed[index].down))
         cache.lengths += 1
         return F.rms_norm(x, (x.shape[-1],), None, self.final_eps).mul_(self.lm.norm.weight)
 

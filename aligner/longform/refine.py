@@ -157,7 +157,7 @@ def _refill(run: WindowRun, i: int, j: int) -> None:
 
 
 def _span(run: WindowRun, seconds: float) -> int:
-    return int(math.ceil(1.5 * run.rate * seconds)) + 4
+    return int(math.ceil(run.engine.text_slack * run.rate * seconds)) + 4
 
 
 def _backward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> tuple[int, float]:

@@ -93,10 +93,11 @@ class WindowRun:
         """Whether the next window gets the engine's text for agreement (:attr:`WindowEngine.agreed_slack`)."""
         return self.engine.agreed_slack is not None and self._agreed_rate is not None
 
-    def _span(self, seconds_of_speech: float, agreed: bool = False) -> int:
-        """Units of text to offer for ``seconds_of_speech`` (see :attr:`WindowEngine.text_slack`)."""
+    def _span(self, seconds_of_speech: float, tight: bool = False) -> int:
+        """Units of text to offer for ``seconds_of_speech`` (see :attr:`WindowEngine.text_slack`);
+        ``tight``: the engine's text for agreement (only when :meth:`_tight` says so)."""
         engine = self.engine
-        if agreed and self._tight():
+        if tight:
             assert engine.agreed_slack is not None and self._agreed_rate is not None
             rate = max(self.rate, self._agreed_rate)
             return (
@@ -161,7 +162,7 @@ class WindowRun:
                 t = end
                 continue
             tight = self._tight()
-            span = self._span(heard, agreed=True) * (3 if last else 1)
+            span = self._span(heard, tight) * (3 if last else 1)
             stop = self.n if last and t == 0.0 else min(self.n, u + span)
             job = WindowJob(self.reader.read(t, end), u, stop, open_end=True, start=t)
             (got,) = self._place([(t, job)])

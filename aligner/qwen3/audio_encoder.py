@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from qalign.aligner.qwen3.features import num_audio_tokens
-from qalign.aligner.qwen3.shapes import by_rows
+from qalign.aligner.qwen3.shapes import by_rows, pad_to
 
 #: Chunks (1 s each) convolved at once. The first convolution's output is about
 #: 3 MB per chunk in bf16 at the real model's width; eight chunks keep the stack's
@@ -161,10 +161,7 @@ def window_attention(
         # every length, see qalign.aligner.qwen3.shapes); pad keys are masked out and pad
         # rows dropped, so the real rows are those of the window at its own length.
         rest = query.shape[1] - full
-        q, k, v = (
-            torch.cat([t[:, full:], t.new_zeros((t.shape[0], size - rest, t.shape[2]))], dim=1)
-            for t in (query, key, value)
-        )
+        q, k, v = (pad_to(t[:, full:], size, axis=1) for t in (query, key, value))
         out[:, full:] = _attend(q, k, v, scale, valid=rest)[:, :rest]
     return out
 

@@ -14,6 +14,7 @@ process-wide; it only changes when memory goes back to the kernel.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 
@@ -26,13 +27,11 @@ TRIM_BYTES = 512 * 2**20
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
-_done: list[bool] = []
 
 
+@functools.cache
 def keep_freed_memory() -> bool:
     """Fix glibc's mmap and trim thresholds (once per process); False where there is no glibc."""
-    if _done:
-        return _done[0]
     ok = False
     if sys.platform.startswith("linux"):
         import ctypes
@@ -50,7 +49,6 @@ def keep_freed_memory() -> bool:
     if ok:
         log.debug("heap: blocks up to %d MB from the heap, %d MB of free heap kept",
                   MMAP_THRESHOLD_BYTES >> 20, TRIM_BYTES >> 20)  # fmt: skip
-    _done.append(ok)
     return ok
 
 

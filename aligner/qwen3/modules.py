@@ -25,10 +25,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qalign.aligner.qwen3.model_config import AlignerConfig, AudioEncoderConfig, TextConfig
+from qalign.aligner.qwen3.model_config import (
+    ACTIVATIONS,
+    AlignerConfig,
+    AudioEncoderConfig,
+    TextConfig,
+)
 from qalign.aligner.qwen3.text_model import rms_norm
 
-_ACTIVATIONS: dict[str, Any] = {"gelu": F.gelu, "silu": F.silu, "swish": F.silu, "relu": F.relu}
+_FUNCTIONS: dict[str, Any] = {"gelu": F.gelu, "silu": F.silu, "swish": F.silu, "relu": F.relu}
+# One entry per name model_config accepts (a name added there without a function fails here).
+_ACTIVATIONS: dict[str, Any] = {name: _FUNCTIONS[name] for name in ACTIVATIONS}
 #: Longest period of the encoder's sinusoidal position table.
 MAX_TIMESCALE = 10_000
 

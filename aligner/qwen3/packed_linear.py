@@ -23,6 +23,7 @@ their contents), so packing does not double the weights' share of memory.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from typing import Any
@@ -37,6 +38,7 @@ PACK_ON_CALL = 2
 _MADV_PAGEOUT = 21
 
 
+@functools.cache
 def can_pack(dtype: torch.dtype, device: torch.device) -> bool:
     """Whether weights of ``dtype`` on ``device`` can be packed for oneDNN (bf16 on a CPU
     whose oneDNN has bf16 kernels, and a torch that exposes the packing)."""
@@ -49,6 +51,21 @@ def can_pack(dtype: torch.dtype, device: torch.device) -> bool:
         )
     except (AttributeError, RuntimeError):
         return False
+
+
+def pack_weight(weight: torch.Tensor, rows: int | None = None) -> torch.Tensor:
+    """``weight`` (``(out, in)``) reordered once for oneDNN (an opaque tensor for
+    :func:`packed_product`); ``rows``: the row count it will mostly see, if known."""
+    if rows is None:
+        return torch.ops.mkldnn._reorder_linear_weight(weight.contiguous())
+    return torch.ops.mkldnn._reorder_linear_weight(weight.contiguous(), rows)
+
+
+def packed_product(
+    rows: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``rows @ weight.T + bias`` for a 2-D ``rows`` with a weight from :func:`pack_weight`."""
+    return torch.ops.mkldnn._linear_pointwise(rows, packed, bias, "none", [], "")
 
 
 def _page_out(tensor: torch.Tensor) -> None:
@@ -103,7 +120,7 @@ class PackedLinear(torch.nn.Module):
     def _pack(self) -> torch.Tensor:
         weight = self._weight
         assert weight is not None
-        self._packed = torch.ops.mkldnn._reorder_linear_weight(weight)
+        self._packed = pack_weight(weight)
         self._weight = None
         _page_out(weight)
         return self._packed
@@ -116,7 +133,7 @@ class PackedLinear(torch.nn.Module):
                 return torch.nn.functional.linear(x, self._weight, self.bias)
             packed = self._pack()
         rows = x.reshape(-1, self.in_features)
-        out = torch.ops.mkldnn._linear_pointwise(rows, packed, self.bias, "none", [], "")
+        out = packed_product(rows, packed, self.bias)
         return out.view(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:

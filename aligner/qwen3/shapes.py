@@ -27,13 +27,21 @@ ROW_STEP = 64
 
 def padded_rows(rows: int) -> int:
     """``rows`` rounded up to a multiple of :data:`ROW_STEP`."""
-    return -(-rows // ROW_STEP) * ROW_STEP
+    return round_up(rows, ROW_STEP)
 
 
-def _pad(t: torch.Tensor, rows: int) -> torch.Tensor:
-    if t.shape[0] == rows:
+def round_up(n: int, step: int) -> int:
+    """``n`` rounded up to a multiple of ``step``."""
+    return -(-n // step) * step
+
+
+def pad_to(t: torch.Tensor, size: int, axis: int = 0) -> torch.Tensor:
+    """``t`` with zeros appended along ``axis`` up to ``size`` (``t`` itself when already there)."""
+    if t.shape[axis] == size:
         return t
-    return torch.cat([t, t.new_zeros((rows - t.shape[0], *t.shape[1:]))])
+    shape = list(t.shape)
+    shape[axis] = size - t.shape[axis]
+    return torch.cat([t, t.new_zeros(shape)], dim=axis)
 
 
 def by_rows(fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...]], *tensors: torch.Tensor):
@@ -49,7 +57,7 @@ def by_rows(fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...]], *tensors
     for start in range(0, n, ROW_TILE):
         stop = min(n, start + ROW_TILE)
         rows = padded_rows(stop - start)
-        out = fn(*(_pad(t[start:stop], rows) for t in tensors))
+        out = fn(*(pad_to(t[start:stop], rows) for t in tensors))
         if isinstance(out, tuple):
             pieces.append(tuple(o[: stop - start] for o in out))
         else:
@@ -61,4 +69,4 @@ def by_rows(fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...]], *tensors
     return torch.cat(pieces)  # type: ignore[arg-type]
 
 
-__all__ = ["ROW_STEP", "ROW_TILE", "by_rows", "padded_rows"]
+__all__ = ["ROW_STEP", "ROW_TILE", "by_rows", "pad_to", "padded_rows", "round_up"]

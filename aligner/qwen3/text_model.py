@@ -34,7 +34,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from qalign.aligner.qwen3.shapes import by_rows
+from qalign.aligner.qwen3.shapes import by_rows, pad_to, round_up
 
 #: Query positions per block of :func:`causal_attention`.
 ATTENTION_BLOCK = 128
@@ -107,13 +107,13 @@ def causal_attention(
     block = ATTENTION_BLOCK
     if whole_blocks is None:
         whole_blocks = query.dtype != torch.float32
-    padded = -(-length // block) * block if whole_blocks else length
+    padded = round_up(length, block) if whole_blocks else length
     q = (query * scale).view(length, kv_heads, groups, dim).transpose(0, 1)
-    q = _pad_axis(q.reshape(kv_heads, length * groups, dim), 1, padded * groups)
+    q = pad_to(q.reshape(kv_heads, length * groups, dim), padded * groups, axis=1)
     # Keys stored (kv_heads, dim, length): each block's scores read them as a plain
     # (dim, end) matrix, about 10 % faster on the CPU than a transposed (end, dim) view.
-    k_t = _pad_axis(key.permute(1, 2, 0), 2, padded).contiguous()
-    v = _pad_axis(value.transpose(0, 1), 1, padded).contiguous()
+    k_t = pad_to(key.permute(1, 2, 0), padded, axis=2).contiguous()
+    v = pad_to(value.transpose(0, 1), padded, axis=1).contiguous()
     stacked = torch.empty_like(q)
     future = _future_mask(block, groups, query.device)
     for start in range(0, padded, block):
@@ -128,15 +128,6 @@ def causal_attention(
         stacked.view(kv_heads, padded, groups, dim)[:, :length].transpose(0, 1)
     )
     return out
-
-
-def _pad_axis(t: torch.Tensor, axis: int, size: int) -> torch.Tensor:
-    """``t`` with zeros appended along ``axis`` up to ``size`` (``t`` itself when already there)."""
-    if t.shape[axis] == size:
-        return t
-    shape = list(t.shape)
-    shape[axis] = size - t.shape[axis]
-    return torch.cat([t, t.new_zeros(shape)], dim=axis)
 
 
 def rms_norm(norm: Any, x: torch.Tensor) -> torch.Tensor:

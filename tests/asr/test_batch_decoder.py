@@ -152,7 +152,7 @@ def test_a_failed_packing_decodes_with_the_plain_weights(
     def no_memory(weight, rows):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(batch_decoder, "_pack", no_memory)
+    monkeypatch.setattr(batch_decoder, "pack_weight", no_memory)
     decoder = BatchDecoder(model, 2, 14, prompts[0], pack=True)
     hidden = decoder.prefill(prompts)
     assert decoder.packed is None and not decoder.pack
