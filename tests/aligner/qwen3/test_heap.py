@@ -40,9 +40,9 @@ def test_kept_memory_is_reused_without_page_faults() -> None:
         pytest.skip("no glibc mallopt in this process")
     # 10 cycles of 96 MB (24,576 pages of 4 kB each): glibc's own thresholds hand
     # most cycles' blocks back to the kernel (49,000 to 74,000 faults measured), kept
-    # memory takes one or two blocks' first touch (6,144 or 12,288 measured: where the
+    # memory takes one to three blocks' first touch (6,144 to 18,432 measured: where the
     # heap's top lies after the first cycle varies from run to run).
     block_pages = 6 * 2**20 * 4 // 4096
     default, kept = _faults("default"), _faults("keep")
     assert default > 30_000
-    assert kept <= 2 * block_pages < default
+    assert kept <= 3 * block_pages and kept * 2 < default
