@@ -19,11 +19,11 @@ seconds (the guard), so a cut in the wrong place is redone with more audio.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.engine import Placed, WindowEngine
-from qalign.aligner.longform.stitch import SHORT_GAP
+from qalign.aligner.longform.stitch import SHORT_GAP, run_starting_at
 
 if TYPE_CHECKING:
     from qalign.aligner.longform.stitch import Kept
@@ -87,21 +87,22 @@ def leading_run(got: Sequence[Kept], first: int) -> list[Kept]:
     """The kept units of a failed window that run on from its first unit, less the last
     :data:`BACK_OFF` (redone with the search's back-fill); empty when fewer than
     :data:`MIN_RUN` would be left."""
-    lead: list[Kept] = []
-    for k in got:
-        if k.index != first + len(lead):
-            break
-        lead.append(k)
-    lead = lead[:-BACK_OFF]
+    lead = run_starting_at(got, first)[:-BACK_OFF]
     return lead if len(lead) >= MIN_RUN else []
 
 
-def agreed(got: Sequence[Kept], first: int) -> bool:
-    """Whether a window's kept units run from its first unit with only short gaps
-    (at most :data:`~qalign.aligner.longform.stitch.SHORT_GAP` units: a slipped slot)."""
+def long_holes(got: Sequence[Kept], first: int) -> Iterator[int]:
+    """Positions in ``got`` (a window's kept units, index order, its text from unit
+    ``first``) of each unit after a hole in the text of more than
+    :data:`~qalign.aligner.longform.stitch.SHORT_GAP` units (a short hole is a slipped slot)."""
     previous = first - 1
-    for k in got:
+    for n, k in enumerate(got):
         if k.index - previous - 1 > SHORT_GAP:
-            return False
+            yield n
         previous = k.index
-    return True
+
+
+def agreed(got: Sequence[Kept], first: int) -> bool:
+    """Whether a window's kept units run from its first unit with no long hole
+    (:func:`long_holes`)."""
+    return next(long_holes(got, first), None) is None

@@ -39,7 +39,13 @@ from typing import TYPE_CHECKING
 
 from qalign.aligner.longform.anchors import ANCHOR_TOLERANCE, ISLAND_UNITS, MIN_RUN
 from qalign.aligner.longform.engine import WindowJob
-from qalign.aligner.longform.stitch import Kept, run_ending_at, unexplained, unkept_runs
+from qalign.aligner.longform.stitch import (
+    Kept,
+    run_ending_at,
+    run_starting_at,
+    unexplained,
+    unkept_runs,
+)
 
 if TYPE_CHECKING:
     from qalign.aligner.longform.walk import WindowRun
@@ -204,7 +210,7 @@ def _forward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> None:
         stop = min(j, i + _span(run, speech.speech_seconds(tl, a1)))
         job = WindowJob(run.reader.read(anchor.start, a1), i - 1, stop, start=anchor.start)
         (got,) = run._place([(anchor.start, job)], probe=True)
-        chain = _checked(run, _run_from(got, i - 1), anchor)
+        chain = _checked(run, run_starting_at(got, i - 1), anchor)
         if not chain or speech.speech_seconds(chain[-1].end, a1) > LEAD_SPEECH:
             logger.debug("refinement on from unit %d (%.2f s) stops at %.2f s", i - 1, tl, a1)
             break
@@ -265,13 +271,3 @@ def _pause_after(run: WindowRun, tl: float, tr: float) -> float:
         if speech.speech_seconds(tl, end) >= MIN_PROBE_SPEECH:
             return end
     return tr
-
-
-def _run_from(kept: list[Kept], first: int) -> list[Kept]:
-    """The kept units forming a run of consecutive indexes that starts at ``first``."""
-    out: list[Kept] = []
-    for k in kept:
-        if k.index != (out[-1].index + 1 if out else first):
-            break
-        out.append(k)
-    return out

@@ -97,6 +97,16 @@ def run_ending_at(kept: list[Kept], stop: int) -> list[Kept]:
     return out[::-1]
 
 
+def run_starting_at(kept: Sequence[Kept], first: int) -> list[Kept]:
+    """The kept units at the start of ``kept`` whose indexes run without a hole from ``first``."""
+    out: list[Kept] = []
+    for k in kept:
+        if k.index != (out[-1].index + 1 if out else first):
+            break
+        out.append(k)
+    return out
+
+
 def unexplained(
     speech: SpeechMap, weights: Sequence[float], start: float, end: float, i: int, j: int
 ) -> bool:

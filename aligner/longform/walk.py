@@ -18,13 +18,13 @@ from qalign.aligner.longform.anchors import (
     agreement,
     keep,
     leading_run,
+    long_holes,
     trim_tail,
 )
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import (
-    SHORT_GAP,
     Kept,
     explained_head,
     lead_before_untexted,
@@ -287,11 +287,10 @@ class WindowRun:
         them in order and so crowds out the spoken units right after them.
         """
         step = max(4, int(self.rate * PROBE_SECONDS / 3))
-        prev_end, prev_index = t, u - 1
-        for k in got:
-            if k.index - prev_index - 1 > SHORT_GAP:
-                self._back_fill(prev_end, prev_index + 1, k, step)
-            prev_end, prev_index = k.end, k.index
+        for n in long_holes(got, u):
+            before = got[n - 1] if n else None
+            start, first = (before.end, before.index + 1) if before is not None else (t, u)
+            self._back_fill(start, first, got[n], step)
 
     def _back_fill(self, t: float, u: int, anchor: Kept, step: int) -> int:
         """Place the units just before a recovery anchor, spoken just before it; the first placed.

@@ -8,7 +8,13 @@ import pytest
 from qalign.aligner.longform.anchors import keep, trim_tail
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine
 from qalign.aligner.longform.speech import SpeechMap
-from qalign.aligner.longform.stitch import Kept, run_ending_at, stitch, unkept_runs
+from qalign.aligner.longform.stitch import (
+    Kept,
+    run_ending_at,
+    run_starting_at,
+    stitch,
+    unkept_runs,
+)
 from qalign.aligner.longform.summary import clock, summary_line
 from qalign.alignment import Alignment, Source
 
@@ -155,3 +161,10 @@ def test_run_ending_at_stops_at_the_first_hole():
     assert [k.index for k in run_ending_at(got, 7)] == [4, 5, 6]
     assert run_ending_at(got, 8) == []  # unit 7 was not kept: no run ends there
     assert [k.index for k in run_ending_at(got[:2], 3)] == [1, 2]
+
+
+def test_run_starting_at_stops_at_the_first_hole():
+    got = [Kept(i, i, i + 0.5, 0.9) for i in (1, 2, 4, 5, 6)]
+    assert [k.index for k in run_starting_at(got, 1)] == [1, 2]
+    assert run_starting_at(got, 0) == []  # unit 0 was not kept: no run starts there
+    assert [k.index for k in run_starting_at(got[2:], 4)] == [4, 5, 6]
