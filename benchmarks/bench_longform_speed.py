@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     from qalign.aligner.longform import aligner as layer
-    from qalign.aligner.longform import walk
+    from qalign.aligner.longform import recovery, walk
     from qalign.aligner.longform.slots import Qwen3Windows
     from qalign.aligner.qwen3 import Qwen3Aligner
 
@@ -210,8 +210,8 @@ def main(argv: list[str] | None = None) -> None:
             value = None if name == "agreed_slack" and not value else value
             setattr(Engine, name, int(value) if name.endswith("pad") and value else value)
     patched = [
-        (walk.WindowRun, "_recover", "recovery"),
-        (walk.WindowRun, "_back_fill", "recovery"),
+        (recovery, "recover", "recovery"),
+        (recovery, "back_fill", "recovery"),
         (walk, "grow_edges", "edges"),
         (layer, "refine", "refine"),
     ]

@@ -54,7 +54,7 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     t = time.perf_counter()
     import qalign.aligner.qwen3.model as qmodel
     import qalign.checkpoint as checkpoint
-    from qalign.aligner.longform import walk
+    from qalign.aligner.longform import recovery
     from qalign.cli import align as cli_align
     from qalign.cli.main import main as cli_main
     from qalign.cli.main import prepare_exit
@@ -93,8 +93,8 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
             passes.append((state["recovery"], time.perf_counter() - t0))
 
     qmodel.Qwen3AlignerModel.slot_logits = pass_timer
-    walk.WindowRun._recover = flagged(walk.WindowRun._recover)
-    walk.WindowRun._back_fill = flagged(walk.WindowRun._back_fill)
+    recovery.recover = flagged(recovery.recover)
+    recovery.back_fill = flagged(recovery.back_fill)
     checkpoint.load_model = timed(checkpoint.load_model, "load")
     cli_align.write_outputs = timed(cli_align.write_outputs, "writing")
     argv = ["align", str(clip), str(text), "--engine", "qwen3", "--model", str(model)]

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from qalign.aligner.longform.engine import Script, WindowEngine
+from qalign.aligner.longform.engine import Placed, Script, WindowEngine
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.alignment import Phone, Stretch, Unit
 
@@ -71,6 +71,30 @@ class Kept:
     score: float | None
     phones: tuple[tuple[str, float, float], ...] = ()
     evidence: tuple[float, ...] = ()
+
+
+def as_placed(k: Kept, t0: float) -> Placed:
+    """``k`` as a placement in a window starting at ``t0`` s."""
+    return Placed(
+        k.index,
+        k.start - t0,
+        k.end - t0,
+        k.score,
+        tuple((a, b - t0, c - t0) for a, b, c in k.phones),
+        k.evidence,
+    )
+
+
+def as_kept(p: Placed, t0: float) -> Kept:
+    """A window's placement ``p`` in global seconds (the window starts at ``t0`` s)."""
+    return Kept(
+        p.index,
+        p.start + t0,
+        p.end + t0,
+        p.score,
+        tuple((a, b + t0, c + t0) for a, b, c in p.phones),
+        p.evidence,
+    )
 
 
 def unkept_runs(kept: Mapping[int, Kept], n: int) -> Iterator[tuple[int, int]]:

@@ -2,7 +2,8 @@
 
 :class:`WindowRun` offers each window a run of text, keeps the anchors the engine
 placed, and when a window disagrees searches forward in text and audio for where
-they agree again; what it kept and skipped goes to :func:`~qalign.aligner.longform.stitch.stitch`.
+they agree again (:mod:`qalign.aligner.longform.recovery`); what it kept and skipped
+goes to :func:`~qalign.aligner.longform.stitch.stitch`.
 """
 
 from __future__ import annotations
@@ -11,24 +12,17 @@ import logging
 import math
 from collections.abc import Callable
 
-from qalign.aligner.longform.anchors import (
-    BACK_OFF,
-    ISLAND_UNITS,
-    agreed,
-    agreement,
-    keep,
-    leading_run,
-    long_holes,
-    trim_tail,
-)
+from qalign.aligner.longform import recovery
+from qalign.aligner.longform.anchors import ISLAND_UNITS, agreed, keep, leading_run, trim_tail
 from qalign.aligner.longform.edges import grow_edges
 from qalign.aligner.longform.engine import Placed, Script, WindowEngine, WindowJob
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import (
     Kept,
+    as_kept,
+    as_placed,
     explained_head,
     lead_before_untexted,
-    run_ending_at,
 )
 from qalign.audio import SAMPLE_RATE, AudioReader
 
@@ -36,19 +30,6 @@ logger = logging.getLogger("qalign")
 
 #: Audio with less speech than this (seconds) is skipped, not aligned.
 MIN_SPEECH = 1.0
-#: Probe length for the recovery search, seconds of audio.
-PROBE_SECONDS = 12.0
-#: How far the recovery search looks ahead: seconds of audio, and units of text.
-SEARCH_AUDIO_SECONDS = 180.0
-SEARCH_TEXT_UNITS = 800
-#: The recovery search's budget, in seconds of probe audio: the first search is always
-#: complete (120 to 260 probes of 12 s); after it the search may spend the floor plus
-#: this many times the audio walked so far. A search that passes it stops where it is
-#: (probes go nearest first), so however badly text and audio disagree (a wrong
-#: transcript, random weights) the probes cost about one full search plus one more pass
-#: over the audio, and the walk still tries a window at each step.
-SEARCH_BUDGET_FLOOR = 1500.0
-SEARCH_BUDGET_RATIO = 1.0
 
 #: Seconds from a window's edges inside which a placement is not compared with another
 #: window's (units piled at the end or put at 0 lie there).
@@ -117,7 +98,7 @@ class WindowRun:
                     self.tentative[p.index] = Kept(
                         p.index, t0 + p.start, t0 + p.end, p.score, evidence=p.evidence
                     )
-            out.append([_as_kept(p, t0) for p in keep(got, length, self.engine)])
+            out.append([as_kept(p, t0) for p in keep(got, length, self.engine)])
         return out
 
     def _second_opinion(self, p: Placed, t0: float, length: float) -> None:
@@ -189,8 +170,8 @@ class WindowRun:
                     lead = lead_before_untexted(
                         got[:head], self.kept.get(u - 1), speech, self.script.weights
                     )
-                got = trim_tail([_as_placed(k, t) for k in got[:head]], length, 0.0)
-                got = [_as_kept(p, t) for p in got]
+                got = trim_tail([as_placed(k, t) for k in got[:head]], length, 0.0)
+                got = [as_kept(p, t) for p in got]
             # A window cut inside a pause has nothing half-heard to redo: keep it whole
             # (redoing it after a long pause would offer its last words to audio that
             # starts after the pause).
@@ -199,8 +180,8 @@ class WindowRun:
                 and not last
                 and speech.speech_seconds(max(got[-1].end, end - guard), end) >= 0.3
             ):
-                got = trim_tail([_as_placed(k, t) for k in got], length, guard)
-                got = [_as_kept(p, t) for p in got]
+                got = trim_tail([as_placed(k, t) for k in got], length, guard)
+                got = [as_kept(p, t) for p in got]
             logger.debug(
                 "window %.2f-%.2f s, units %d-%d: kept %d (expected %.1f)%s%s",
                 t,
@@ -215,7 +196,7 @@ class WindowRun:
             if got and ok:
                 for k in got:
                     self.kept[k.index] = k
-                self._fill_gaps(t, u, got)
+                recovery.fill_gaps(self, t, u, got)
                 said = heard if last else speech.speech_seconds(t, got[-1].end)
                 self._learn(got, said)
                 # The units this window's speech held (gaps included), for the next one's text.
@@ -249,13 +230,13 @@ class WindowRun:
                     u = lead[-1].index + 1
                     if not cut:
                         t = max(lead[-1].end, t + 0.5)
-                found = self._recover(t, u, budget=self._budget(t))
+                found = recovery.recover(self, t, u, budget=recovery.search_budget(self, t))
                 if found is None:
                     # Nothing agrees within reach: leave this stretch of audio and search
                     # again further on, with the same text.
                     onset = speech.next_speech(t)  # 0.0 is a time, not "none"
                     onset = duration if onset is None else onset
-                    skip_to = min(duration, onset + SEARCH_AUDIO_SECONDS)
+                    skip_to = min(duration, onset + recovery.SEARCH_AUDIO_SECONDS)
                     self.skipped_audio.append((t, skip_to))
                     t = skip_to
                 else:
@@ -277,148 +258,3 @@ class WindowRun:
     def _report(self, t: float) -> None:
         if self.progress is not None:
             self.progress(min(t, self.speech.duration), self.speech.duration)
-
-    # -- recovery --------------------------------------------------------------
-
-    def _fill_gaps(self, t: float, u: int, got: list[Kept]) -> None:
-        """Back-fill before each kept unit that follows units the window did not keep.
-
-        When a window's text holds units nobody speaks, the engine still places
-        them in order and so crowds out the spoken units right after them.
-        """
-        step = max(4, int(self.rate * PROBE_SECONDS / 3))
-        for n in long_holes(got, u):
-            before = got[n - 1] if n else None
-            start, first = (before.end, before.index + 1) if before is not None else (t, u)
-            self._back_fill(start, first, got[n], step)
-
-    def _back_fill(self, t: float, u: int, anchor: Kept, step: int) -> int:
-        """Place the units just before a recovery anchor, spoken just before it; the first placed.
-
-        The search steps through the text in strides, so the agreement it finds may
-        start a few units after where speech resumes; those units are aligned in the
-        audio just before the anchor and kept when they run up to it. Earlier runs the
-        probe trusts (:func:`~qalign.aligner.longform.anchors.keep`) are kept too: they
-        lie between ``t`` and the anchor, in order, so a short clip whose only window
-        disagreed in one unit keeps the words spoken before that unit.
-        """
-        lo = max(u, anchor.index - 2 * step)
-        span = sum(self.script.weights[lo : anchor.index]) * 0.1 + 2.0
-        a0 = max(t, anchor.start - span)
-        if anchor.start - a0 < 0.3:
-            return anchor.index
-        job = WindowJob(self.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
-        (got,) = self._place([(a0, job)], probe=True)
-        run = run_ending_at(got, anchor.index)
-        for k in got:
-            if k.end <= anchor.start:
-                self.kept[k.index] = k
-        return run[0].index if run else anchor.index
-
-    def _budget(self, t: float) -> float:
-        """Probe seconds the search may still spend at ``t`` (see :data:`SEARCH_BUDGET_RATIO`)."""
-        if not self.probe_seconds:
-            return math.inf
-        return SEARCH_BUDGET_FLOOR + SEARCH_BUDGET_RATIO * t - self.probe_seconds
-
-    def _recover(self, t: float, u: int, budget: float = math.inf) -> tuple[float, int] | None:
-        """Search forward in text and audio for where they agree again; ``None`` when nowhere.
-
-        The search stops after ``budget`` seconds of probe audio (nearest candidates first).
-        """
-        speech, duration = self.speech, self.speech.duration
-        onset = speech.next_speech(t)
-        if onset is None:
-            return None
-        m = self._span(PROBE_SECONDS)
-        step = max(4, int(self.rate * PROBE_SECONDS / 3))
-        candidates: list[
-            tuple[float, float, int]
-        ] = []  # (cost in seconds, audio start, first unit)
-        for d in range(0, min(self.n - u, SEARCH_TEXT_UNITS), step):
-            candidates.append((d / self.rate, onset, u + d))
-        a = onset
-        while True:
-            nxt = speech.next_speech(a + 3.0)
-            if nxt is None or nxt - onset > SEARCH_AUDIO_SECONDS:
-                break
-            a = nxt
-            candidates.append((a - onset, a, u))
-        candidates.sort(key=lambda c: c[0])
-        # The probes searching the text all hear the same audio: it is read once and the
-        # same array is offered each time (an engine may reuse what it computed from it).
-        at_onset = self.reader.read(onset, min(duration, onset + PROBE_SECONDS))
-        batch = 8
-        for k in range(0, len(candidates), batch):
-            if budget <= 0:
-                logger.debug("recovery search at %.2f s stopped: its budget is spent", t)
-                break
-            group = candidates[k : k + batch]
-            jobs = []
-            for _, a0, first in group:
-                end = min(duration, a0 + PROBE_SECONDS)
-                samples = at_onset if a0 == onset else self.reader.read(a0, end)
-                job = WindowJob(samples, first, min(self.n, first + m), start=a0)
-                jobs.append((a0, job))
-                spent = job.samples.size / SAMPLE_RATE
-                self.probe_seconds += spent
-                budget -= spent
-            results = self._place(jobs, probe=True)
-            for (_cost, a0, first), got, (_, job) in zip(group, results, jobs):
-                # A probe cannot agree on more units than it was offered: near the end of
-                # the text (a short clip) the audio may hold more speech than text is left.
-                expected = min(
-                    self.rate * speech.speech_seconds(a0, min(duration, a0 + PROBE_SECONDS)),
-                    job.stop - job.first,
-                )
-                share, best = agreement([_as_placed(x, 0.0) for x in got], expected)
-                if share >= 0.5:
-                    anchor = best[0]
-                    logger.debug(
-                        "recovered at %.2f s, unit %d (probe %.2f s, unit %d, agreement %.2f)",
-                        anchor.start,
-                        anchor.index,
-                        a0,
-                        first,
-                        share,
-                    )
-                    if anchor.index > u:
-                        resumed = self._back_fill(t, u, anchor, step)
-                        if resumed > u:
-                            self.skipped_text.append((u, resumed))
-                    # The audio skipped ends where the first unit kept before the anchor starts.
-                    before = [k.start for i, k in self.kept.items() if u <= i < anchor.index]
-                    resume = min([anchor.start, *before])
-                    # It starts no earlier than the unit kept before the text searched.
-                    left = self.kept[u - 1].end if u - 1 in self.kept else t
-                    if resume - max(t, left) > 2.0:
-                        self.skipped_audio.append((max(t, left), resume))
-                    # The agreeing run is kept (less its last units, redone by the next
-                    # window), so the windows go on after it: always forward.
-                    run = best[:-BACK_OFF] if len(best) > BACK_OFF + 1 else best
-                    for k in run:
-                        self.kept[k.index] = k
-                    return run[-1].end, run[-1].index + 1
-        return None
-
-
-def _as_placed(k: Kept, t0: float) -> Placed:
-    return Placed(
-        k.index,
-        k.start - t0,
-        k.end - t0,
-        k.score,
-        tuple((a, b - t0, c - t0) for a, b, c in k.phones),
-        k.evidence,
-    )
-
-
-def _as_kept(p: Placed, t0: float) -> Kept:
-    return Kept(
-        p.index,
-        p.start + t0,
-        p.end + t0,
-        p.score,
-        tuple((a, b + t0, c + t0) for a, b, c in p.phones),
-        p.evidence,
-    )

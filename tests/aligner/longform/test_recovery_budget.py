@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from qalign.aligner.longform import walk
+from qalign.aligner.longform import recovery
 from qalign.aligner.longform.engine import Script, WindowEngine
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.walk import WindowRun
@@ -66,21 +66,21 @@ def _run(minutes: float) -> tuple[WindowRun, _NeverAgrees, float]:
 def test_a_file_that_never_agrees_costs_at_most_the_budget_plus_its_windows():
     run, engine, duration = _run(40)
     first = _run(0.5)[0].probe_seconds  # one full search (the first is never cut)
-    budget = walk.SEARCH_BUDGET_FLOOR + walk.SEARCH_BUDGET_RATIO * duration
-    one_batch = 8 * walk.PROBE_SECONDS  # the check is made before each batch of probes
+    budget = recovery.SEARCH_BUDGET_FLOOR + recovery.SEARCH_BUDGET_RATIO * duration
+    one_batch = 8 * recovery.PROBE_SECONDS  # the check is made before each batch of probes
     assert 0 < first and run.probe_seconds <= max(budget, first) + one_batch
     # Windows: one per stretch the search gives up on, each at most max_window_seconds.
     windows = engine.seconds - run.probe_seconds
-    assert windows <= duration / walk.SEARCH_AUDIO_SECONDS * engine.max_window_seconds + 60
+    assert windows <= duration / recovery.SEARCH_AUDIO_SECONDS * engine.max_window_seconds + 60
     # Audio is given up on one search's reach at a time, to the end, and no further: the
     # speech starting at 0.0 once read as "no speech" and the first failure skipped it all.
     assert not run.kept and run.skipped_audio[-1][1] == duration
-    assert all(0 < b - a <= walk.SEARCH_AUDIO_SECONDS for a, b in run.skipped_audio)
+    assert all(0 < b - a <= recovery.SEARCH_AUDIO_SECONDS for a, b in run.skipped_audio)
 
 
 def test_without_the_budget_the_search_costs_many_times_the_audio(monkeypatch):
     """What the budget prevents (and that the first test measures something)."""
-    monkeypatch.setattr(walk, "SEARCH_BUDGET_FLOOR", float("inf"))
+    monkeypatch.setattr(recovery, "SEARCH_BUDGET_FLOOR", float("inf"))
     run, _, duration = _run(10)
     assert run.probe_seconds > 4 * duration
 
@@ -88,6 +88,6 @@ def test_without_the_budget_the_search_costs_many_times_the_audio(monkeypatch):
 @pytest.mark.parametrize("minutes", [1, 3])
 def test_a_short_file_still_gets_its_full_search(minutes, monkeypatch):
     limited, _, _ = _run(minutes)
-    monkeypatch.setattr(walk, "SEARCH_BUDGET_FLOOR", float("inf"))
+    monkeypatch.setattr(recovery, "SEARCH_BUDGET_FLOOR", float("inf"))
     unlimited, _, _ = _run(minutes)
     assert limited.probe_seconds == unlimited.probe_seconds > 0
