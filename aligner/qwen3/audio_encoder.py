@@ -101,7 +101,7 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     for layer in tower.layers:
         hidden = _encoder_layer(layer, hidden, bounds)
     # Row-wise, in tiles of a few fixed row counts (qalign.aligner.qwen3.shapes).
-    return by_rows(lambda h: projector(tower.ln_post(h)), hidden)
+    return by_rows(lambda h: projector(tower.ln_post(h)), hidden, audio=True)
 
 
 def window_attention(
@@ -194,11 +194,16 @@ def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch
         h = layer.self_attn_layer_norm(x)
         return tuple(proj(h) for proj in (attn.q_proj, attn.k_proj, attn.v_proj))
 
-    q, k, v = (t.reshape(n, attn.num_heads, -1).transpose(0, 1) for t in by_rows(project, hidden))
+    q, k, v = (
+        t.reshape(n, attn.num_heads, -1).transpose(0, 1)
+        for t in by_rows(project, hidden, audio=True)
+    )
     out = window_attention(q, k, v, attn.scaling, bounds)
-    hidden = hidden + by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1))
+    hidden = hidden + by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1), audio=True)
     h = by_rows(
-        lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))), hidden
+        lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))),
+        hidden,
+        audio=True,
     )
     hidden = hidden + h
     if hidden.dtype == torch.float16:  # as the reference does

@@ -34,7 +34,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from qalign.aligner.qwen3.shapes import by_rows, pad_to, round_up
+from qalign.aligner.qwen3.shapes import by_rows, round_up
 
 #: Query positions per block of :func:`causal_attention`.
 ATTENTION_BLOCK = 128
@@ -108,12 +108,19 @@ def causal_attention(
     if whole_blocks is None:
         whole_blocks = query.dtype != torch.float32
     padded = round_up(length, block) if whole_blocks else length
-    q = (query * scale).view(length, kv_heads, groups, dim).transpose(0, 1)
-    q = pad_to(q.reshape(kv_heads, length * groups, dim), padded * groups, axis=1)
+    # Each operand is written once into its padded layout (scaling the queries on the way).
+    q = query.new_empty((kv_heads, padded, groups, dim))
+    torch.mul(query.unflatten(1, (kv_heads, groups)).transpose(0, 1), scale, out=q[:, :length])
+    q[:, length:].zero_()
+    q = q.view(kv_heads, padded * groups, dim)
     # Keys stored (kv_heads, dim, length): each block's scores read them as a plain
     # (dim, end) matrix, about 10 % faster on the CPU than a transposed (end, dim) view.
-    k_t = pad_to(key.permute(1, 2, 0), padded, axis=2).contiguous()
-    v = pad_to(value.transpose(0, 1), padded, axis=1).contiguous()
+    k_t = key.new_empty((kv_heads, dim, padded))
+    k_t[:, :, :length] = key.permute(1, 2, 0)
+    k_t[:, :, length:].zero_()
+    v = value.new_empty((kv_heads, padded, dim))
+    v[:, :length] = value.transpose(0, 1)
+    v[:, length:].zero_()
     stacked = torch.empty_like(q)
     future = _future_mask(block, groups, query.device)
     for start in range(0, padded, block):
@@ -145,9 +152,26 @@ def rms_norm(norm: Any, x: torch.Tensor) -> torch.Tensor:
     return norm.weight * normed.to(x.dtype)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+def signed_sin(sin: torch.Tensor) -> torch.Tensor:
+    """``sin`` with the first half of its last axis negated, for :func:`rotate`."""
+    half = sin.shape[-1] // 2
+    return torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
+    """Rotary positions applied to a fresh tensor ``x`` in place, bit for bit as
+    ``x * cos + rotate_half(x) * sin`` (transformers' form); ``signed``: ``signed_sin(sin)``.
+
+    ``rotate_half(x) * sin`` is ``(-x2 * s1, x1 * s2)`` for halves ``x1, x2`` and
+    ``s1, s2``; ``x2 * -s1`` is the same number (negation is exact and rounding
+    symmetric), so the halves are multiplied straight into one buffer, with no
+    negated copy and no concatenation.
+    """
     half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+    turned = torch.empty_like(x)
+    torch.mul(x[..., half:], signed[..., :half], out=turned[..., :half])
+    torch.mul(x[..., :half], signed[..., half:], out=turned[..., half:])
+    return x.mul_(cos).add_(turned)
 
 
 @dataclass
@@ -198,15 +222,14 @@ class TextModel:
         return cos[0, :, None], sin[0, :, None]
 
     def _project(self, layer: Any, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
+        """q, k, v of ``x`` with rotary positions; ``sin`` as :func:`signed_sin` gives it."""
         attn = layer.self_attn
         n = x.shape[0]
         h = rms_norm(layer.input_layernorm, x)
         q = rms_norm(attn.q_norm, attn.q_proj(h).view(n, self.heads, self.head_dim))
         k = rms_norm(attn.k_norm, attn.k_proj(h).view(n, self.kv_heads, self.head_dim))
         v = attn.v_proj(h).view(n, self.kv_heads, self.head_dim)
-        q = q * cos + _rotate_half(q) * sin
-        k = k * cos + _rotate_half(k) * sin
-        return q, k, v
+        return rotate(q, cos, sin), rotate(k, cos, sin), v
 
     @staticmethod
     def _finish(layer: Any, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
@@ -233,6 +256,7 @@ class TextModel:
                 its row ``i`` (positions ``0..length-1``), for :meth:`step`.
         """
         cos, sin = self.rotary(positions, embeds)
+        sin = signed_sin(sin)
         spans = list(zip(bounds[:-1], bounds[1:]))
         x = embeds
         for index, layer in enumerate(self.layers):
@@ -311,6 +335,7 @@ class TextModel:
         seen = int(at.max()) + 1
         bias = cache.bias[:, None, None, :seen]
         cos, sin = self.rotary(at, embeds)
+        sin = signed_sin(sin)
         x = embeds
         shape = (batch, self.kv_heads, self.groups, self.head_dim)
         for index, layer in enumerate(self.layers):

@@ -81,8 +81,9 @@ def test_padding_to_a_few_shapes_changes_no_logit(runner, monkeypatch):
     padded = runner.slot_logits(items)
     # The same passes at each sequence's own length: one call over all rows, the last
     # attention block and the last encoder window unpadded.
-    monkeypatch.setattr(shapes, "ROW_TILE", 10**9)
-    monkeypatch.setattr(shapes, "ROW_STEP", 1)
+    for tile, step in (("ROW_TILE", "ROW_STEP"), ("AUDIO_ROW_TILE", "AUDIO_ROW_STEP")):
+        monkeypatch.setattr(shapes, tile, 10**9)
+        monkeypatch.setattr(shapes, step, 1)
     monkeypatch.setattr(
         text_model, "causal_attention", partial(text_model.causal_attention, whole_blocks=False)
     )
@@ -115,20 +116,36 @@ def test_row_counts_stay_few_whatever_the_lengths(runner):
     from qalign.aligner.qwen3 import shapes
     from qalign.aligner.qwen3.packed_linear import PackedLinear
 
-    rows: set[int] = set()
+    rows: dict[str, set[int]] = {"audio": set(), "text": set()}
     # Every projection but the encoder's conv_out (one row per 1 s chunk and step, in
     # groups of at most CONV_GROUP chunks: a bounded set) and the float32 head.
-    skip = (runner.model.score, runner.model.model.audio_tower.conv_out)
+    model = runner.model.model
+    skip = (runner.model.score, model.audio_tower.conv_out)
+    audio = {
+        id(m) for part in (model.audio_tower, model.multi_modal_projector) for m in part.modules()
+    }
+
+    def hook(stack: str):
+        return lambda _m, args: rows[stack].add(args[0].shape[0])
+
     hooks = [
-        m.register_forward_pre_hook(lambda _m, args: rows.add(args[0].shape[0]))
+        m.register_forward_pre_hook(hook("audio" if id(m) in audio else "text"))
         for m in runner.model.modules()
         if isinstance(m, (torch.nn.Linear, PackedLinear)) and all(m is not s for s in skip)
     ]
     try:
-        runner.slot_logits(_items(runner))
+        items = _items(runner)
+        runner.slot_logits(items)  # one pack, and each item alone
+        for item in items:
+            runner.slot_logits([item])
     finally:
         for h in hooks:
             h.remove()
-    tiles = set(range(shapes.ROW_STEP, shapes.ROW_TILE + 1, shapes.ROW_STEP))
-    assert rows <= tiles, sorted(rows - tiles)
-    assert len(rows) >= 3
+    text = set(range(shapes.ROW_STEP, shapes.ROW_TILE + 1, shapes.ROW_STEP))
+    audio_tiles = set(
+        range(shapes.AUDIO_ROW_STEP, shapes.AUDIO_ROW_TILE + 1, shapes.AUDIO_ROW_STEP)
+    )
+    assert rows["text"] <= text, sorted(rows["text"] - text)
+    assert rows["audio"] <= audio_tiles, sorted(rows["audio"] - audio_tiles)
+    assert len(rows["text"]) >= 3
+    assert len(rows["audio"]) >= 3
