@@ -142,3 +142,17 @@ def test_block_attention_bits_do_not_depend_on_the_input_layout() -> None:
     strided = causal_attention(query, key, value, 0.25, fused=False)
     plain = causal_attention(query.contiguous(), key, value, 0.25, fused=False)
     assert torch.equal(strided, plain)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_rotary_positions_equal_transformers_form_bit_for_bit(dtype: str) -> None:
+    from transformers.models.qwen3.modeling_qwen3 import rotate_half
+
+    gen = torch.Generator().manual_seed(4)
+    kind = getattr(torch, dtype)
+    x = (torch.randn(37, 4, 128, generator=gen) * 3).to(kind)
+    angles = torch.rand(37, 1, 64, generator=gen) * 40
+    cos, sin = (torch.cat((f, f), dim=-1).to(kind) for f in (angles.cos(), angles.sin()))
+    want = x * cos + rotate_half(x) * sin
+    got = text_model.rotate(x.clone(), cos, text_model.signed_sin(sin))
+    assert torch.equal(got, want)
