@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,16 @@ _SAFETENSORS_DTYPES = {
     "BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64",
     "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool",
 }  # fmt: skip
+
+#: The files mapped by :func:`read_safetensors` that are still open: base address -> size.
+_FILE_MAPPINGS: dict[int, int] = {}
+
+
+def is_file_mapped(tensor: torch.Tensor) -> bool:
+    """Whether ``tensor``'s memory is a checkpoint file mapped by :func:`read_safetensors`
+    (its pages can be dropped from the process and read again from the file)."""
+    storage = tensor.untyped_storage()
+    return _FILE_MAPPINGS.get(storage.data_ptr()) == storage.nbytes()
 
 
 def _weight_files(folder: Path) -> list[Path]:
@@ -76,6 +87,8 @@ def read_safetensors(file: Path) -> dict[str, torch.Tensor]:
     if not isinstance(header, dict) or mapped is None:
         raise ModelLoadError(file.parent, f"{file.name} has no tensor table")
     raw = torch.frombuffer(mapped, dtype=torch.uint8)
+    _FILE_MAPPINGS[raw.data_ptr()] = raw.untyped_storage().nbytes()
+    weakref.finalize(mapped, _FILE_MAPPINGS.pop, raw.data_ptr(), None)
     base = 8 + header_len
     tensors: dict[str, torch.Tensor] = {}
     for name, info in header.items():
@@ -164,4 +177,4 @@ def _describe_keys(keys: set[str] | list[str]) -> str:
     return f"{len(keys)} ({shown}{', ...' if len(keys) > 5 else ''})"
 
 
-__all__ = ["load_weights", "read_safetensors"]
+__all__ = ["is_file_mapped", "load_weights", "read_safetensors"]

@@ -19,7 +19,8 @@ How it runs, and why:
   single-item result.
   The layers run by hand (:class:`~qalign.aligner.qwen3.text_model.TextModel`), no KV cache.
 * **CPU memory and weights.** In bf16 the linear layers' weights are packed once
-  for oneDNN (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), and freed
+  for oneDNN from the model's second pass on, a single pass runs on the mapped
+  weights (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), and freed
   activations stay in the process between layers instead of coming back as fresh
   pages (:mod:`~qalign.aligner.qwen3.heap`).
 * **Head only where needed.** The hidden states are gathered at the
@@ -99,7 +100,7 @@ class Qwen3AlignerModel:
         self._head_weight, self._head_bias = self._float32_head()
         from qalign.aligner.qwen3.audio_encoder import use_channels_last
         from qalign.aligner.qwen3.heap import keep_freed_memory
-        from qalign.aligner.qwen3.packed_linear import pack_linears
+        from qalign.aligner.qwen3.packed_linear import PassCounter, pack_linears
         from qalign.aligner.qwen3.text_model import TextModel
 
         # Counted before packing (a packed layer no longer holds its weight as a parameter).
@@ -111,7 +112,14 @@ class Qwen3AlignerModel:
         if str(self.device) == "cpu":
             keep_freed_memory()
         inner = self.model.model
-        pack_linears(inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
+        # Weights packed from the second pass on (a one-file run's single pass packs none).
+        self.passes = PassCounter()
+        pack_linears(
+            inner.audio_tower,
+            inner.multi_modal_projector,
+            inner.language_model.layers,
+            passes=self.passes,
+        )
         self.text = TextModel(self.model.model.language_model)
 
     @contextmanager
@@ -203,6 +211,7 @@ class Qwen3AlignerModel:
 
         if not items:
             return []
+        self.passes.begin()
         with torch.inference_mode(), self.threads():
             # Items with the same features object (one clip, several runs of text) share
             # one encoder pass: a clip's embeddings depend on its audio alone.

@@ -4,21 +4,23 @@
 which first copies the weight into its own blocked layout, on every call. At the
 aligner's shapes (hundreds to thousands of rows, 1-12 MB weights read from a
 memory-mapped file) that copy made the products about 15 % slower with two
-threads. :class:`PackedLinear` keeps the packed weight instead, made on the
-second call (so loading a model costs nothing more, and a layer that runs once,
-as in the one pass of a one-file run, is never packed: the packed copies are new
-memory, about 470,000 page faults and 0.4 s of the first pass at real size), and
-gives the same result bit for bit (the same kernel reads
-the same blocked weight; checked in the tests for the model's shapes, with and
-without bias, from 1 row up).
+threads. :class:`PackedLinear` keeps the packed weight instead, made on its first
+call in a later *pass* than its first call (:class:`PassCounter`): a model run
+once, as in the one pass of a one-file run, is never packed, even though its row
+tiles (:mod:`~qalign.aligner.qwen3.shapes`) call every layer several times. The
+packed copies are new memory (about 840 MB at real size: 205,000 page faults and
+0.4-0.6 s of a one-file run's pass when the second tile packed them), and give
+the same result bit for bit (the same kernel reads the same blocked weight;
+checked in the tests for the model's shapes, with and without bias, from 1 row up).
 
 :func:`pack_linears` swaps the ``nn.Linear`` modules of a model's chosen parts
 for :class:`PackedLinear` modules in place; the model's own forward code calls
 them as before. It only does so where the packed path exists: CPU, bf16 weights,
 a torch built with oneDNN that supports bf16 on this CPU. After packing, the
-layer no longer holds its original weight, and the pages of a memory-mapped
-original are handed back to the kernel (``MADV_PAGEOUT``, which never changes
-their contents), so packing does not double the weights' share of memory.
+layer no longer holds its original weight, and the process lets go of a
+memory-mapped original's pages (``MADV_DONTNEED``, see :func:`_release_pages`),
+so packing does not double the weights' share of the process's memory, while
+the file stays in the kernel's page cache for the next process to map.
 """
 
 from __future__ import annotations
@@ -32,10 +34,9 @@ import torch
 
 log = logging.getLogger("qalign")
 
-#: The call on which a layer's weight is packed (earlier calls use the original weight).
-PACK_ON_CALL = 2
-#: ``madvise`` advice that reclaims pages without changing what they hold (Linux 5.4+).
-_MADV_PAGEOUT = 21
+#: ``madvise`` advice that unmaps pages from this process (a private file mapping's
+#: pages are read again from the file, or the page cache, if ever touched again).
+_MADV_DONTNEED = 4
 
 
 @functools.cache
@@ -68,15 +69,21 @@ def packed_product(
     return torch.ops.mkldnn._linear_pointwise(rows, packed, bias, "none", [], "")
 
 
-def _page_out(tensor: torch.Tensor) -> None:
-    """Ask the kernel to reclaim the whole pages under ``tensor``'s bytes (best effort).
+def _release_pages(tensor: torch.Tensor) -> None:
+    """Unmap the whole pages under ``tensor``'s bytes from this process, when ``tensor`` is
+    a weight memory-mapped from its checkpoint (:func:`qalign.weights.is_file_mapped`;
+    anything else is left alone). Best effort.
 
-    ``MADV_PAGEOUT`` drops clean file-backed pages (a memory-mapped weight comes back
-    from the file if it is ever read again) and swaps anonymous ones out where swap
-    exists; it never changes what the memory holds, so it is safe whatever else
-    still refers to those bytes.
+    ``MADV_DONTNEED`` drops the pages from the process while the kernel's page cache
+    keeps the file: a later read maps them again, as the file holds them (a mapped
+    weight is never written), and the next process that maps the checkpoint finds
+    them in memory. (``MADV_PAGEOUT``, used before, also evicted them from the page
+    cache: every later run read about 840 MB from disk again, at about 1 GB/s on our
+    machine, in the middle of its first pass.)
     """
-    if not sys.platform.startswith("linux"):
+    from qalign.weights import is_file_mapped
+
+    if not sys.platform.startswith("linux") or not is_file_mapped(tensor):
         return
     import ctypes
     import mmap
@@ -89,32 +96,48 @@ def _page_out(tensor: torch.Tensor) -> None:
         return
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_PAGEOUT)
+        libc.madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
     except (OSError, AttributeError):  # no libc symbol: nothing to hand back
         return
+
+
+class PassCounter:
+    """Counts a model's passes, so that its :class:`PackedLinear` layers pack on the
+    first call of a later pass than the one they first ran in (see the module doc).
+    The model calls :meth:`begin` at the start of every pass."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def begin(self) -> None:
+        """A new pass starts."""
+        self.passes += 1
 
 
 class PackedLinear(torch.nn.Module):
     """``y = x @ weight.T + bias`` like the ``nn.Linear`` it replaces, weight packed for oneDNN.
 
-    The first call runs ``torch.nn.functional.linear`` on the original weight; the
-    weight is packed on the second (and the original released, see the module
-    doc); the bias stays an ordinary bf16 tensor. Inputs are ``(..., in_features)``
-    bf16 CPU tensors; the result has the layer's output width, in bf16.
+    Calls run ``torch.nn.functional.linear`` on the original weight until the weight
+    is packed: on the first call of a later pass of ``passes`` than the layer's first
+    call (with no ``passes``, every call counts as a pass of its own: packed on the
+    second call). The original is then released (see the module doc); the bias stays
+    an ordinary bf16 tensor. Inputs are ``(..., in_features)`` bf16 CPU tensors; the
+    result has the layer's output width, in bf16, the same bits packed or not.
     """
 
-    def __init__(self, linear: torch.nn.Linear) -> None:
+    def __init__(self, linear: torch.nn.Linear, passes: PassCounter | None = None) -> None:
         super().__init__()
         self.in_features = linear.in_features
         self.out_features = linear.out_features
         self._weight: torch.Tensor | None = linear.weight.detach()
         self._packed: torch.Tensor | None = None
-        self._calls = 0
+        self._passes = passes
+        self._first_pass: int | None = None
         self.bias = linear.bias.detach() if linear.bias is not None else None
 
     @property
     def packed(self) -> bool:
-        """Whether the weight has been packed yet (on the first call)."""
+        """Whether the weight has been packed yet."""
         return self._packed is not None
 
     def _pack(self) -> torch.Tensor:
@@ -122,14 +145,21 @@ class PackedLinear(torch.nn.Module):
         assert weight is not None
         self._packed = pack_weight(weight)
         self._weight = None
-        _page_out(weight)
+        _release_pages(weight)
         return self._packed
+
+    def _pass_now(self) -> int:
+        if self._passes is not None:
+            return self._passes.passes
+        return 0 if self._first_pass is None else self._first_pass + 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         packed = self._packed
         if packed is None:
-            self._calls += 1
-            if self._calls < PACK_ON_CALL:
+            now = self._pass_now()
+            if self._first_pass is None:
+                self._first_pass = now
+            if now == self._first_pass:
                 return torch.nn.functional.linear(x, self._weight, self.bias)
             packed = self._pack()
         rows = x.reshape(-1, self.in_features)
@@ -137,11 +167,15 @@ class PackedLinear(torch.nn.Module):
         return out.view(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, packed=True"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"packed={self.packed}"
+        )
 
 
-def pack_linears(*modules: Any) -> int:
-    """Replace every bf16 CPU ``nn.Linear`` inside ``modules`` by a :class:`PackedLinear`.
+def pack_linears(*modules: Any, passes: PassCounter | None = None) -> int:
+    """Replace every bf16 CPU ``nn.Linear`` inside ``modules`` by a :class:`PackedLinear`
+    (packed in the second pass counted by ``passes``, or on its second call without it).
 
     Returns how many layers were replaced (0 where the packed path is unavailable:
     another device or dtype, or no oneDNN bf16 support). The modules are changed in
@@ -154,11 +188,11 @@ def pack_linears(*modules: Any) -> int:
                 if type(child) is torch.nn.Linear and can_pack(
                     child.weight.dtype, child.weight.device
                 ):
-                    setattr(parent, name, PackedLinear(child))
+                    setattr(parent, name, PackedLinear(child, passes))
                     count += 1
     if count:
-        log.debug("packed %d linear layers for oneDNN", count)
+        log.debug("%d linear layers to pack for oneDNN from the second pass", count)
     return count
 
 
-__all__ = ["PACK_ON_CALL", "PackedLinear", "can_pack", "pack_linears"]
+__all__ = ["PackedLinear", "PassCounter", "can_pack", "pack_linears"]

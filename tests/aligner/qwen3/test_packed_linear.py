@@ -69,18 +69,62 @@ def test_only_bf16_cpu_linears_are_replaced() -> None:
     assert isinstance(model[2], torch.nn.LayerNorm)
 
 
-def test_paging_out_a_mapped_weight_keeps_its_values(tmp_path: Path) -> None:
+def _resident_pages(tensor: torch.Tensor) -> tuple[int, int]:
+    """(pages of ``tensor``'s whole pages in the page cache, whole pages) by ``mincore``."""
+    import ctypes
+    import mmap
+
+    page = mmap.PAGESIZE
+    start = tensor.data_ptr()
+    first = -(-start // page) * page
+    last = (start + tensor.numel() * tensor.element_size()) // page * page
+    count = (last - first) // page
+    vec = (ctypes.c_ubyte * count)()
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.mincore(ctypes.c_void_p(first), ctypes.c_size_t(last - first), vec) == 0
+    return sum(v & 1 for v in vec), count
+
+
+def _rss_file_kb() -> int:
+    """This process's resident file-backed memory (``RssFile`` in /proc/self/status), kB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+def test_releasing_a_mapped_weight_keeps_its_values_and_the_page_cache(tmp_path: Path) -> None:
+    """The process lets go of the pages (its file-backed memory drops) but the kernel
+    keeps the file cached for the next process, and the values read back unchanged."""
+    import os
+    import sys
+
     from safetensors.torch import save_file
 
     from qalign.weights import read_safetensors
 
+    if not sys.platform.startswith("linux"):
+        pytest.skip("madvise and /proc are Linux's")
     gen = torch.Generator().manual_seed(4)
-    weight = torch.randn(512, 1024, generator=gen).to(torch.bfloat16)
+    weight = torch.randn(4096, 2048, generator=gen).to(torch.bfloat16)  # 16 MB
     save_file({"w": weight}, str(tmp_path / "w.safetensors"))
+    with open(tmp_path / "w.safetensors", "rb+") as fh:
+        os.fsync(fh.fileno())  # clean pages, as a checkpoint's are (dirty ones stay anyway)
     mapped = read_safetensors(tmp_path / "w.safetensors")["w"]
     assert torch.equal(mapped, weight)  # every page read once
-    packed_linear._page_out(mapped)
-    assert torch.equal(mapped, weight)  # read back from the file, unchanged
+    before = _rss_file_kb()
+    packed_linear._release_pages(mapped)
+    assert before - _rss_file_kb() > 12 * 1024  # no longer this process's memory
+    resident, pages = _resident_pages(mapped)
+    assert resident == pages  # still in the page cache (MADV_PAGEOUT evicted them)
+    assert torch.equal(mapped, weight)  # read back, unchanged
+
+
+def test_releasing_leaves_memory_that_is_not_a_mapped_file_alone() -> None:
+    weight = torch.randn(1024, 2048, generator=torch.Generator().manual_seed(5))
+    copy = weight.clone()
+    packed_linear._release_pages(weight)  # anonymous memory: the advice would zero it
+    assert torch.equal(weight, copy)
 
 
 @needs_packing
@@ -101,7 +145,7 @@ def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
     layers = packed.model.model.language_model.layers
     assert isinstance(layers[0].mlp.down_proj, PackedLinear)
     assert isinstance(packed.model.model.audio_tower.layers[0].fc1, PackedLinear)
-    monkeypatch.setattr(packed_linear, "pack_linears", lambda *modules: 0)
+    monkeypatch.setattr(packed_linear, "pack_linears", lambda *modules, **kw: 0)
     plain = runner()
     assert type(plain.model.model.language_model.layers[0].mlp.down_proj) is torch.nn.Linear
 
@@ -121,8 +165,8 @@ def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
 
 @needs_packing
 def test_a_layer_run_once_is_never_packed() -> None:
-    """The first call uses the original weight (a one-file run's single pass makes no
-    packed copies); the second packs it; every call gives the linear's bits."""
+    """Without a pass counter every call counts as a pass: the first call uses the
+    original weight, the second packs it; every call gives the linear's bits."""
     layer = _linear(64, 96, True, seed=8)
     packed = PackedLinear(layer)
     x = torch.randn(5, 64, generator=torch.Generator().manual_seed(9)).to(torch.bfloat16)
@@ -132,3 +176,50 @@ def test_a_layer_run_once_is_never_packed() -> None:
         assert torch.equal(packed(x), layer(x))
         assert packed.packed and packed._weight is None
         assert torch.equal(packed(x), layer(x))
+
+
+@needs_packing
+def test_layers_pack_in_the_second_pass_not_on_a_second_call_in_the_first() -> None:
+    """A pass that calls a layer several times (row tiles) keeps the original weight;
+    the first call of the next pass packs it, with the same bits throughout."""
+    model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.Linear(96, 32))
+    model.to(torch.bfloat16)
+    plain = [model[0], model[1]]
+    passes = packed_linear.PassCounter()
+    assert pack_linears(model, passes=passes) == 2
+    gen = torch.Generator().manual_seed(10)
+    tiles = [torch.randn(rows, 64, generator=gen).to(torch.bfloat16) for rows in (512, 64, 128)]
+    with torch.inference_mode():
+        expected = [plain[1](plain[0](t)) for t in tiles]
+        passes.begin()
+        for tile, want in zip(tiles, expected, strict=True):
+            assert torch.equal(model(tile), want)
+        assert not model[0].packed and not model[1].packed
+        passes.begin()
+        assert torch.equal(model(tiles[0]), expected[0])
+        assert model[0].packed and model[1].packed
+        for tile, want in zip(tiles, expected, strict=True):
+            assert torch.equal(model(tile), want)
+
+
+@needs_packing
+def test_the_aligner_packs_nothing_in_its_first_pass(parity_dir: Path) -> None:
+    """A one-file run's single pass runs on the mapped weights; the second pass packs."""
+    import numpy as np
+
+    from qalign.aligner.qwen3.model import Qwen3AlignerModel
+    from qalign.checkpoint import load_model
+
+    runner = Qwen3AlignerModel(load_model(parity_dir / "fa-tiny", "aligner", dtype="bf16"))
+    layers = [m for m in runner.model.modules() if isinstance(m, PackedLinear)]
+    assert layers
+    rng = np.random.default_rng(6)
+    # Two clips (the encoder runs twice) and over 512 rows (the text layers run per tile).
+    items = [
+        runner.prepare((rng.standard_normal(s * 16000) * 0.1).astype(np.float32), ["a", "word"])
+        for s in (40, 3)
+    ]
+    first = runner.slot_logits(items)
+    assert not any(layer.packed for layer in layers)
+    assert torch.equal(runner.slot_logits(items[:1])[0], first[0])
+    assert all(layer.packed for layer in layers)
