@@ -1,6 +1,7 @@
 """The Qwen3-ForcedAligner engine and its internals.
 
-* :mod:`~qalign.aligner.qwen3.units`: transcript -> alignable units (per language);
+* :mod:`~qalign.aligner.qwen3.units`: transcript -> alignable units (per language;
+  Japanese words in :mod:`~qalign.aligner.qwen3.japanese_words`);
 * :mod:`~qalign.aligner.qwen3.features`: log-mel features and the token layout;
 * :mod:`~qalign.aligner.qwen3.audio_encoder`: the audio tower, one clip at a time;
 * :mod:`~qalign.aligner.qwen3.model`: one forward pass -> logits at the timestamp slots;

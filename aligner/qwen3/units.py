@@ -21,7 +21,8 @@ applied: the model's tokenizer does that later.
   and then every CJK ideograph (the reference's blocks: U+4E00-9FFF, extensions
   A-E, U+F900-FAFF; not U+2F800-2FA1F) becomes a unit of its own, also inside a
   Latin run (``Qwen3-ASR很好`` gives ``Qwen3ASR``, ``很``, ``好``).
-* Japanese: words from ``nagisa`` 0.2.11 (the ``ja`` extra), each cleaned. nagisa
+* Japanese: words from ``nagisa`` 0.2.11 (the ``ja`` extra,
+  :mod:`qalign.aligner.qwen3.japanese_words`), each cleaned. nagisa
   applies NFKC to its input (full-width ``ＡＢＣ`` becomes ``ABC``, half-width
   katakana full-width), so ``norm`` holds the NFKC form, as in the reference,
   while ``text`` keeps the transcript's own characters. In the rare case where
@@ -73,11 +74,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from types import ModuleType
 from typing import NamedTuple
 
 from qalign.aligner.languages import SUPPORTED, resolve_language
-from qalign.errors import MissingDependencyError, QalignError
+from qalign.errors import QalignError
 
 #: Accepted values of ``granularity``.
 GRANULARITIES: tuple[str, ...] = ("word", "char")
@@ -115,7 +115,10 @@ class TextUnit:
             )
 
 
-class _Core(NamedTuple):
+class Core(NamedTuple):
+    """What the model sees of one unit (``norm``) and the transcript span that made it
+    (``start:end``, from its first to its last kept character)."""
+
     norm: str
     start: int
     end: int
@@ -171,9 +174,12 @@ def split_units(transcript: str, language: str, granularity: str = "word") -> li
         cores = _char_cores(transcript)
     elif granularity == "word":
         if language == "Japanese":
-            cores = _japanese_cores(transcript)
+            # The Japanese splitter builds on this module's cores and needs the ja extra.
+            from qalign.aligner.qwen3.japanese_words import japanese_cores
+
+            cores = japanese_cores(transcript)
         else:
-            cores = _whitespace_cores(transcript, split_cjk=language != "Korean")
+            cores = whitespace_cores(transcript, split_cjk=language != "Korean")
     else:
         raise QalignError(
             f"unknown granularity {granularity!r}; choose one of {', '.join(GRANULARITIES)}"
@@ -184,9 +190,9 @@ def split_units(transcript: str, language: str, granularity: str = "word") -> li
 # --- units the model sees ---------------------------------------------------
 
 
-def _whitespace_cores(text: str, *, split_cjk: bool) -> list[_Core]:
+def whitespace_cores(text: str, *, split_cjk: bool) -> list[Core]:
     """Whitespace tokens, cleaned, with CJK ideographs split off when ``split_cjk``."""
-    cores: list[_Core] = []
+    cores: list[Core] = []
     n = len(text)
     i = 0
     while i < n:
@@ -200,9 +206,9 @@ def _whitespace_cores(text: str, *, split_cjk: bool) -> list[_Core]:
             if keeps_char(ch):
                 if split_cjk and is_cjk_ideograph(ch):
                     if kept:
-                        cores.append(_Core("".join(kept), first, last + 1))
+                        cores.append(Core("".join(kept), first, last + 1))
                         kept = []
-                    cores.append(_Core(ch, i, i + 1))
+                    cores.append(Core(ch, i, i + 1))
                 else:
                     if not kept:
                         first = i
@@ -210,149 +216,12 @@ def _whitespace_cores(text: str, *, split_cjk: bool) -> list[_Core]:
                     last = i
             i += 1
         if kept:
-            cores.append(_Core("".join(kept), first, last + 1))
+            cores.append(Core("".join(kept), first, last + 1))
     return cores
 
 
-def _char_cores(text: str) -> list[_Core]:
-    return [_Core(ch, i, i + 1) for i, ch in enumerate(text) if unicodedata.category(ch)[0] in "LN"]
-
-
-def _import_nagisa() -> ModuleType:
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        import nagisa  # heavy (loads a DyNet model), and an optional extra
-    except ImportError:
-        raise MissingDependencyError("nagisa", "ja", "Japanese word splitting") from None
-    finally:
-        # nagisa calls logging.basicConfig on import, which would print every qalign
-        # message a second time through the root logger: undo it.
-        for handler in root.handlers[:]:
-            if handler not in handlers:
-                root.removeHandler(handler)
-        root.setLevel(level)
-    return nagisa
-
-
-def _foreign(ch: str) -> bool:
-    """A letter of a script nagisa does not segment (Cyrillic, Greek, Hangul...): not
-    Latin and not Japanese (kana, ideographs, full/half-width forms)."""
-    if not ch.isalpha():
-        return False
-    name = unicodedata.name(ch, "")
-    return not name.startswith(
-        ("LATIN", "HIRAGANA", "KATAKANA", "CJK", "IDEOGRAPHIC", "FULLWIDTH", "HALFWIDTH")
-    ) and not is_cjk_ideograph(ch)
-
-
-def _japanese_cores(text: str) -> list[_Core]:
-    """Words of a Japanese transcript: nagisa's for the Japanese (and Latin) text; runs
-    of other scripts (a Russian name, say), which nagisa glues to their neighbours or
-    splits into letters, are cut out first and split on blanks like other languages."""
-    cores: list[_Core] = []
-    pos = i = 0
-    n = len(text)
-    while i < n:
-        if not _foreign(text[i]):
-            i += 1
-            continue
-        end = i + 1
-        while end < n and (_foreign(text[end]) or unicodedata.category(text[end])[0] == "M"):
-            end += 1
-        cores += _shifted(_nagisa_cores(text[pos:i]), pos)
-        cores += _shifted(_whitespace_cores(text[i:end], split_cjk=False), i)
-        pos = i = end
-    cores += _shifted(_nagisa_cores(text[pos:]), pos)
-    return cores
-
-
-def _shifted(cores: list[_Core], offset: int) -> list[_Core]:
-    return [_Core(c.norm, c.start + offset, c.end + offset) for c in cores] if offset else cores
-
-
-def _nagisa_cores(text: str) -> list[_Core]:
-    """nagisa's words, cleaned, mapped back to the transcript through its NFKC step."""
-    if not text.strip():
-        return []
-    nagisa = _import_nagisa()
-    words: list[str] = nagisa.tagging(text).words
-    seen, origin = _nagisa_view(text)
-    cores: list[_Core] = []
-    pos = 0
-    for word in words:
-        at = pos if seen.startswith(word, pos) else seen.find(word, pos)
-        if at < 0:
-            raise QalignError(
-                f"Japanese word splitting failed: nagisa returned {word!r}, which is not in its input"
-            )
-        pos = at + len(word)
-        kept = [k for k in range(at, pos) if keeps_char(seen[k])]
-        if not kept:
-            continue
-        start = origin[kept[0]][0]
-        end = origin[kept[-1]][1]
-        if cores and start < cores[-1].end:
-            # Two words from one character that NFKC expanded (U+337B gives 平成):
-            # the first word keeps the character, the second gets an empty span.
-            start = cores[-1].end
-            end = max(end, start)
-        cores.append(_Core("".join(seen[k] for k in kept), start, end))
-    return cores
-
-
-def _nagisa_prepare(piece: str) -> str:
-    # nagisa 0.2.11 preprocessing, after its rstrip: NFKC, dotted I, spaces.
-    return unicodedata.normalize("NFKC", piece).replace("İ", "I").replace(" ", "\u3000")
-
-
-def _nagisa_view(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """The string nagisa segments, and for each of its characters the transcript span it came from."""
-    body = text.rstrip()
-    seen: list[str] = []
-    origin: list[tuple[int, int]] = []
-    for start, end in _normalisation_groups(body):
-        piece = _nagisa_prepare(body[start:end])
-        seen.append(piece)
-        origin.extend([(start, end)] * len(piece))
-    return "".join(seen), origin
-
-
-def _continues_cluster(ch: str) -> bool:
-    """Whether ``ch`` may combine with the character before it under NFKC."""
-    if unicodedata.combining(ch):
-        return True
-    code = ord(ch)
-    if 0x1160 <= code <= 0x11FF or 0xD7B0 <= code <= 0xD7FF:  # Hangul medial/final jamo
-        return True
-    folded = unicodedata.normalize("NFKC", ch)
-    return bool(unicodedata.combining(folded[0]))  # half-width (semi-)voiced marks
-
-
-def _normalisation_groups(s: str) -> list[tuple[int, int]]:
-    """Spans of ``s`` whose NFKC forms, concatenated, give the NFKC form of ``s``."""
-    if not s:
-        return []
-    cuts = [i for i in range(1, len(s)) if not _continues_cluster(s[i])]
-    spans = list(zip([0, *cuts], [*cuts, len(s)]))
-    groups: list[tuple[int, int]] = [spans[0]]
-    for start, end in spans[1:]:
-        prev_start, prev_end = groups[-1]
-        joined = unicodedata.normalize("NFKC", s[prev_start:end])
-        if (
-            unicodedata.normalize("NFKC", s[prev_start:prev_end])
-            + unicodedata.normalize("NFKC", s[start:end])
-            != joined
-        ):
-            groups[-1] = (prev_start, end)
-        else:
-            groups.append((start, end))
-    whole = unicodedata.normalize("NFKC", s)
-    if "".join(unicodedata.normalize("NFKC", s[a:b]) for a, b in groups) != whole:
-        return [(0, len(s))]  # cannot happen for real text; stay correct anyway
-    return groups
+def _char_cores(text: str) -> list[Core]:
+    return [Core(ch, i, i + 1) for i, ch in enumerate(text) if unicodedata.category(ch)[0] in "LN"]
 
 
 # --- display text -----------------------------------------------------------
@@ -416,7 +285,7 @@ def _split_gap(text: str, start: int, end: int, has_prev: bool, has_next: bool) 
     return left_end, right_start
 
 
-def _attach(text: str, cores: list[_Core]) -> list[TextUnit]:
+def _attach(text: str, cores: list[Core]) -> list[TextUnit]:
     if not cores:
         return []
     starts = [core.start for core in cores]

@@ -17,9 +17,9 @@ def test_one_line_per_message_after_nagisa():
         """
         import logging
         from qalign.cli.common import configure_logging
-        from qalign.aligner.qwen3.units import _import_nagisa
+        from qalign.aligner.qwen3.japanese_words import import_nagisa
         configure_logging()
-        _import_nagisa()
+        import_nagisa()
         logging.getLogger("qalign").info("the message")
         """
     )
