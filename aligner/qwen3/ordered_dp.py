@@ -9,6 +9,8 @@ values; ties go to the earliest classes. The values may come as a window per slo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = ["dp_dense", "dp_ragged", "ordered_dp"]
@@ -37,8 +39,6 @@ def ordered_dp(
     ranges use a padded 2-D layout, wide ones a per-slot layout with one byte
     per class.
     """
-    if base is None:
-        base = np.zeros_like(lo)
     widest = int((hi - lo).max()) + 1
     if widest <= _DENSE_WIDTH:
         return dp_dense(values, lo, hi, gaps, widest, base)
@@ -60,7 +60,7 @@ def dp_dense(
     local = np.full((n_slots, width), -np.inf)
     inside = classes <= hi[:, None]
     rows = np.nonzero(inside)[0]
-    local[inside] = values[rows, classes[inside] - (0 if base is None else base[rows])]
+    local[inside] = values[rows, (_first_columns(lo, base)[:, None] + cols)[inside]]
     # f and R rows are 2 * width long; the -inf tail makes R repeat its last
     # value there, which is what a class past the previous range reads.
     f = np.full((n_slots, 2 * width), -np.inf)
@@ -76,16 +76,7 @@ def dp_dense(
     records[:, 0] = True
     np.greater(f[:, 1:width], running[:, : width - 1], out=records[:, 1:])
     last_record = np.maximum.accumulate(np.where(records, cols, 0), axis=1)
-
-    los, his, gap_list = lo.tolist(), hi.tolist(), gaps.tolist()
-    path = [0] * n_slots
-    t = his[-1] - los[-1]
-    for s in range(n_slots - 1, -1, -1):
-        x = los[s] + int(last_record[s, t])
-        path[s] = x
-        if s:
-            t = min(x - gap_list[s], his[s - 1]) - los[s - 1]
-    return np.asarray(path, dtype=np.int64)
+    return _back_track(lo, hi, gaps, lambda s, t: int(last_record[s, t]))
 
 
 def dp_ragged(
@@ -97,8 +88,8 @@ def dp_ragged(
 ) -> np.ndarray:
     """:func:`ordered_dp` slot by slot over each slot's own range (records: 1 byte/class)."""
     n_slots = values.shape[0]
-    los, his, gap_list = lo.tolist(), hi.tolist(), gaps.tolist()
-    firsts = los if base is None else (lo - base).tolist()
+    los, gap_list = lo.tolist(), gaps.tolist()
+    firsts = _first_columns(lo, base).tolist()
     widths = (hi - lo + 1).tolist()
     at = [0, *np.cumsum(hi - lo + 1).tolist()]
     records = np.empty(at[-1], dtype=bool)
@@ -127,11 +118,29 @@ def dp_ragged(
         np.greater(fs[1:], rs[:-1], out=rec[1:])
         prev = rs
 
-    path = [0] * n_slots
-    t = widths[-1] - 1
-    for s in range(n_slots - 1, -1, -1):
-        rec = records[at[s] : at[s] + widths[s]]
-        x = los[s] + t - int(rec[t::-1].argmax())
+    def earliest(s: int, t: int) -> int:
+        return t - int(records[at[s] : at[s] + widths[s]][t::-1].argmax())
+
+    return _back_track(lo, hi, gaps, earliest)
+
+
+def _first_columns(lo: np.ndarray, base: np.ndarray | None) -> np.ndarray:
+    """The column of class ``lo[s]`` in row ``s`` of the values (``base`` ``None``: whole rows)."""
+    return lo if base is None else lo - base
+
+
+def _back_track(
+    lo: np.ndarray, hi: np.ndarray, gaps: np.ndarray, earliest: Callable[[int, int], int]
+) -> np.ndarray:
+    """The best path, from the last slot back: ``earliest(s, t)`` is the offset in slot
+    ``s``'s range of the earliest class whose value reaches the running max at offset ``t``
+    (the last record at or before it); each slot reads the one before at ``x - gaps[s]``,
+    clipped to that slot's range."""
+    los, his, gap_list = lo.tolist(), hi.tolist(), gaps.tolist()
+    path = [0] * len(los)
+    t = his[-1] - los[-1]
+    for s in range(len(los) - 1, -1, -1):
+        x = los[s] + earliest(s, t)
         path[s] = x
         if s:
             t = min(x - gap_list[s], his[s - 1]) - los[s - 1]
