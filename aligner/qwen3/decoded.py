@@ -113,10 +113,6 @@ def to_decoded(slots: SlotLogits, slot_ms: np.ndarray, step: int) -> Decoded:
     n_classes = slots.shape[1]
     # Nearest class to each time (half up), then the mass within one class of it.
     centre = np.clip((2 * slot_ms + step) // (2 * step), 0, n_classes - 1)
-    neighbours = centre[:, None] + np.array([-1, 0, 1])
-    inside = (neighbours >= 0) & (neighbours < n_classes)
-    picked = slots.at(np.clip(neighbours, 0, n_classes - 1))
-    probs = np.where(inside, np.exp(picked - slots.lse[:, None]), 0.0)
-    mass = np.clip(probs.sum(axis=1), 0.0, 1.0)
+    mass = np.clip(slots.probs_around(centre, 1).sum(axis=1), 0.0, 1.0)
     scores = np.sqrt(mass[0::2] * mass[1::2])
     return Decoded(slot_ms[0::2], slot_ms[1::2], scores, step)

@@ -46,10 +46,7 @@ def slot_rows(logits: np.ndarray | SlotLogits, classes: np.ndarray) -> np.ndarra
     centre = np.clip(np.rint(np.asarray(classes, dtype=np.float64)), 0, n_classes - 1)
     centre = centre.astype(np.int64)
     offsets = np.arange(-2, 3)
-    around = centre[:, None] + offsets
-    inside = (around >= 0) & (around < n_classes)
-    picked = slots.at(np.clip(around, 0, n_classes - 1))
-    local = np.where(inside, np.exp(picked - slots.lse[:, None]), 0.0)
+    local = slots.probs_around(centre, 2)
     near = local[:, 1:4].sum(axis=1)
     total = local.sum(axis=1)
     mean = (local * offsets).sum(axis=1) / np.maximum(total, 1e-300)

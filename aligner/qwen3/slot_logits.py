@@ -160,6 +160,16 @@ class SlotLogits:
         picked = self.values.gather(1, self._index(classes))
         return self._host(picked).astype(np.float64)
 
+    def probs_around(self, centre: np.ndarray, radius: int) -> np.ndarray:
+        """float64 ``[slots, 2 * radius + 1]``: row ``s``'s probabilities (softmax over its
+        classes) at classes ``centre[s] - radius .. centre[s] + radius``; 0 for a class
+        outside ``[0, C)``. ``centre``: int64 ``[slots]``, each in ``[0, C)``."""
+        n_classes = self.shape[1]
+        around = centre[:, None] + np.arange(-radius, radius + 1)
+        inside = (around >= 0) & (around < n_classes)
+        picked = self.at(np.clip(around, 0, n_classes - 1))
+        return np.where(inside, np.exp(picked - self.lse[:, None]), 0.0)
+
     def _ranges(self, lo: np.ndarray, hi: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """``[slots, W]`` classes ``lo[s] + j`` (``W``: widest range) and which are in
         ``[lo[s], hi[s]]``; the others repeat ``lo[s]``."""

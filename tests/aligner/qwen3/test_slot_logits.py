@@ -37,6 +37,19 @@ def test_first_argmax_and_log_sum_exp_match_numpy(n_classes):
         np.testing.assert_allclose(slots.lse, numpy_lse(logits), rtol=1e-6)
 
 
+@pytest.mark.parametrize("radius", [1, 2])
+def test_probabilities_around_a_class_are_the_softmax_and_zero_past_the_edges(radius):
+    rng = np.random.default_rng(radius)
+    logits = rng.standard_normal((6, 50)).astype(np.float32) * 3
+    centre = np.array([0, 1, 25, 48, 49, 10], dtype=np.int64)
+    probs = SlotLogits(logits, pairs=False).probs_around(centre, radius)
+    softmax = np.exp(logits - numpy_lse(logits)[:, None])
+    for row, c in enumerate(centre.tolist()):
+        for k, x in enumerate(range(c - radius, c + radius + 1)):
+            want = softmax[row, x] if 0 <= x < 50 else 0.0
+            assert probs[row, k] == pytest.approx(want, rel=1e-5, abs=1e-12)
+
+
 @pytest.mark.parametrize("n_classes", [3, 64, 100, 300])
 def test_best_logit_outside_a_range_matches_numpy(n_classes):
     rng = np.random.default_rng(n_classes)
