@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qalign")
 
-#: Defaults transformers' ``Qwen3ASRConfig`` gives ids a native config leaves out.
-_DEFAULT_AUDIO_TOKEN_ID = 151676
-_DEFAULT_TIMESTAMP_TOKEN_ID = 151705
-
 
 @dataclass(frozen=True, slots=True)
 class LoadedModel:
@@ -88,7 +84,7 @@ def _build_aligner(
     mapped: bool,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """The aligner network with its weights, its tokenizer, and the sizes its summary needs."""
-    from qalign.aligner.qwen3.model_config import aligner_config
+    from qalign.aligner.qwen3.model_config import aligner_config, token_ids
     from qalign.aligner.qwen3.modules import build_aligner
     from qalign.tokenizer import load_tokenizer
     from qalign.weights import load_weights
@@ -102,8 +98,7 @@ def _build_aligner(
     rename = (lambda key: rename_original_key(key, "aligner")) if layout == "original" else None
     load_weights(model, folder, rename, mapped=mapped)
     sizes = {
-        "audio_token_id": native.get("audio_token_id", _DEFAULT_AUDIO_TOKEN_ID),
-        "timestamp_token_id": native.get("timestamp_token_id", _DEFAULT_TIMESTAMP_TOKEN_ID),
+        **token_ids(native),
         "num_labels": cfg.num_labels,
         "num_mel_bins": cfg.audio.num_mel_bins,
         "n_window": cfg.audio.n_window,

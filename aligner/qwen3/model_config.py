@@ -36,6 +36,8 @@ TEXT_DEFAULTS: Mapping[str, Any] = {
     "head_dim": 128, "hidden_act": "silu", "rms_norm_eps": 1e-6, "attention_bias": False,
     "use_sliding_window": False,
 }  # fmt: skip
+#: transformers' ids (``Qwen3ASRConfig``) of the audio placeholder and ``<timestamp>`` tokens.
+TOKEN_ID_DEFAULTS: Mapping[str, int] = {"audio_token_id": 151676, "timestamp_token_id": 151705}
 #: RoPE base when the config names none (transformers' ``default_theta``).
 DEFAULT_ROPE_THETA = 10_000.0
 #: Activations the network may name, as ``torch.nn.functional`` functions.
@@ -193,4 +195,10 @@ def aligner_config(native: Mapping[str, Any]) -> AlignerConfig:
     )
 
 
-__all__ = ["AlignerConfig", "AudioEncoderConfig", "TextConfig", "aligner_config"]
+def token_ids(native: Mapping[str, Any]) -> dict[str, int]:
+    """The audio placeholder's and ``<timestamp>``'s ids in a native-layout config, each
+    defaulting to :data:`TOKEN_ID_DEFAULTS` when left out."""
+    return {key: native.get(key, default) for key, default in TOKEN_ID_DEFAULTS.items()}
+
+
+__all__ = ["AlignerConfig", "AudioEncoderConfig", "TextConfig", "aligner_config", "token_ids"]
