@@ -30,11 +30,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qalign.errors import AudioError, AudioTooLongError
+
+if TYPE_CHECKING:
+    from qalign.wav import PcmWav
 
 logger = logging.getLogger("qalign")
 
@@ -95,7 +98,7 @@ def _av() -> Any:
     return av
 
 
-def _plain_wav(p: Path) -> Any:
+def _plain_wav(p: Path) -> PcmWav | None:
     """The layout of a plain 16-bit PCM WAV file (read without PyAV), else ``None``."""
     from qalign.wav import read_header
 
@@ -128,7 +131,11 @@ def probe(path: str | Path) -> AudioInfo:
         AudioError: the file is missing, empty, not audio or has no audio stream.
     """
     p = _check_path(path)
-    pcm = _plain_wav(p)
+    return _probe(p, _plain_wav(p))
+
+
+def _probe(p: Path, pcm: PcmWav | None) -> AudioInfo:
+    """:func:`probe` for a checked path whose plain-WAV layout (:func:`_plain_wav`) is read."""
     if pcm is not None:
         return AudioInfo(pcm.duration, pcm.sample_rate, pcm.channels, "pcm_s16le")
     av = _av()
@@ -156,9 +163,11 @@ def probe(path: str | Path) -> AudioInfo:
         raise AudioError(p, f"cannot decode audio ({_short(exc)})") from None
 
 
-def _frames(p: Path, sample_rate: int, start: float = 0.0) -> Iterator[np.ndarray]:
-    """Mono float32 pieces at ``sample_rate``, from ``start`` s (seeking when > 0)."""
-    pcm = _plain_wav(p)
+def _frames(
+    p: Path, pcm: PcmWav | None, sample_rate: int, start: float = 0.0
+) -> Iterator[np.ndarray]:
+    """Mono float32 pieces at ``sample_rate``, from ``start`` s (seeking when > 0); ``pcm``:
+    the file's plain-WAV layout (:func:`_plain_wav`), read by the caller."""
     if pcm is not None and pcm.sample_rate == sample_rate:  # the same numbers, without FFmpeg
         from qalign.wav import read_planar
 
@@ -237,13 +246,14 @@ def load_audio(
         AudioTooLongError: longer than ``max_seconds``.
     """
     p = _check_path(path)
+    pcm = _plain_wav(p)  # read once: the duration check and the decoding both use it
     if max_seconds is not None:
-        declared = probe(p).duration
+        declared = _probe(p, pcm).duration
         if declared > max_seconds:
             raise AudioTooLongError(p, declared, max_seconds)
     chunks = []
     held, most = 0, None if max_seconds is None else int(max_seconds * sample_rate) + 1
-    for piece in _frames(p, sample_rate):
+    for piece in _frames(p, pcm, sample_rate):
         chunks.append(piece)
         held += piece.size
         if most is not None and held > most:
@@ -270,7 +280,7 @@ def iter_blocks(
     size = max(1, int(round(block_seconds * sample_rate)))
     pending: list[np.ndarray] = []
     held = 0
-    for piece in _frames(p, sample_rate):
+    for piece in _frames(p, _plain_wav(p), sample_rate):
         pending.append(piece)
         held += piece.size
         while held >= size:
@@ -296,7 +306,7 @@ def read_window(
     want = int(round((end - start) * sample_rate))
     out: list[np.ndarray] = []
     got = 0
-    for piece in _frames(p, sample_rate, start):
+    for piece in _frames(p, _plain_wav(p), sample_rate, start):
         out.append(piece[: want - got])
         got += out[-1].size
         if got >= want:
@@ -328,7 +338,9 @@ class AudioReader:
             self._array = source
         else:
             self._path = _check_path(source)
-            self._stream: Iterator[np.ndarray] = _frames(self._path, SAMPLE_RATE)
+            self._stream: Iterator[np.ndarray] = _frames(
+                self._path, _plain_wav(self._path), SAMPLE_RATE
+            )
             self._buf = np.zeros(0, np.float32)
             self._buf_start = 0  # sample index of _buf[0]
             self._done = False
