@@ -42,6 +42,7 @@ def greedy_decode(
     stop_ids: Sequence[int],
     pad_id: int,
     on_first_token: Callable[[], None] | None = None,
+    on_steps: Callable[[int], None] | None = None,
 ) -> list[list[int]]:
     """Generate greedily for every prompt.
 
@@ -52,6 +53,9 @@ def greedy_decode(
         stop_ids: ids that end a request (not included in its output).
         pad_id: id fed to rows that have finished.
         on_first_token: called once, right after the first token of the batch is chosen.
+        on_steps: called once at the end with the number of steps run: the most tokens
+            chosen for one request (its answer, plus the stop id that ended it before its
+            budget).
 
     Returns:
         The generated ids of each request, without the stop id.
@@ -62,6 +66,8 @@ def greedy_decode(
         raise ValueError(f"{len(prompts)} prompts but {len(budgets)} budgets")
     steps = max((int(b) for b in budgets), default=0)
     if not prompts or steps <= 0:
+        if on_steps is not None:
+            on_steps(0)
         return [[] for _ in prompts]
     device = prompts[0].device
     batch = len(prompts)
@@ -101,6 +107,8 @@ def greedy_decode(
             hidden = decoder.step(feed)
     finally:
         decoder.release()  # the cache and the packed weights go now, not at the next collection
+    if on_steps is not None:
+        on_steps(taken)
     return _answers(chosen_ids[:, :taken].tolist(), [int(b) for b in budgets], set(stops.tolist()))
 
 

@@ -268,6 +268,7 @@ class Qwen3Transcriber(Transcriber):
     def _decode(self, group: list[_Prepared]) -> list[list[int] | QalignError]:
         start = time.perf_counter()
         first = [start]
+        steps: list[int] = []  # the decode's steps (tokens chosen for the longest row)
 
         def first_token() -> None:
             first[0] = time.perf_counter()
@@ -282,14 +283,13 @@ class Qwen3Transcriber(Transcriber):
                 self.stop_ids,
                 self.loaded.config.pad_token_id,
                 on_first_token=first_token,
+                on_steps=steps.append,
             )
             self.timings["decode"] = (
                 self.timings.get("decode", 0.0) + time.perf_counter() - first[0]
             )
             self.timings["batches"] = self.timings.get("batches", 0) + 1
-            # Choices made: each answer, plus the stop id of an answer that ended before its budget.
-            taken = max((len(a) + (len(a) < it.budget) for a, it in zip(ids, group)), default=0)
-            self.timings["steps"] = self.timings.get("steps", 0) + max(taken - 1, 0)
+            self.timings["steps"] = self.timings.get("steps", 0) + max(steps[0] - 1, 0)
             return list(ids)
         except RuntimeError as exc:  # out of memory and the like
             if len(group) > 1:

@@ -48,8 +48,24 @@ def test_stop_ids_end_a_row_and_are_left_out(model) -> None:
     assert stopped == free[: free.index(free[2])]
 
 
+def test_steps_run_are_the_longest_answer_with_its_stop_id(model) -> None:
+    (prompt,) = _prompts(model, [20])
+    free = greedy_decode(model, [prompt], [6], stop_ids=[-1], pad_id=0)[0]
+    steps: list[int] = []
+    short, full = greedy_decode(
+        model, [prompt, prompt], [6, 3], stop_ids=[free[2]], pad_id=0, on_steps=steps.append
+    )
+    stop = free.index(free[2])  # the first answer ends at its stop id, chosen at this step
+    assert (len(short), len(full)) == (stop, min(3, stop))
+    assert steps == [max(stop + 1, len(full) + (len(full) < 3))]
+    greedy_decode(model, [prompt], [4], stop_ids=[-1], pad_id=0, on_steps=steps.append)
+    assert steps[-1] == 4  # no stop id: the budget
+
+
 def test_nothing_to_decode() -> None:
-    assert greedy_decode(None, [], [], stop_ids=[1], pad_id=0) == []
+    steps: list[int] = []
+    assert greedy_decode(None, [], [], stop_ids=[1], pad_id=0, on_steps=steps.append) == []
+    assert steps == [0]
 
 
 def test_a_long_bf16_decode_packs_its_weights_and_answers_the_same(
