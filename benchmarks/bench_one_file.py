@@ -6,8 +6,9 @@ bf16 checkpoint (``aligner_checkpoint.py``), and records where the time goes:
 
 * ``startup``: the interpreter until this driver runs (measured by the parent,
   up to the moment the driver reports its phases);
-* ``exit``: from that report until the process has ended (the interpreter's
-  shutdown: modules, objects and the mapped weights released);
+* ``exit``: from that report until the process has ended, which it does as the
+  ``qalign`` program does (``qalign.cli.main.end_process``: exit handlers, flushes,
+  then the kernel releases the memory; no interpreter teardown);
 * ``import torch`` and ``import qalign``: the modules the path imports, timed
   one after the other before the command runs (the rest of what the command
   imports, lazily, falls into ``load`` and the later phases);
@@ -57,7 +58,6 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     from qalign.aligner.longform import recovery
     from qalign.cli import align as cli_align
     from qalign.cli.main import main as cli_main
-    from qalign.cli.main import prepare_exit
 
     phases["import qalign"] = time.perf_counter() - t
     passes: list[tuple[bool, float]] = []
@@ -102,7 +102,6 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
     t = time.perf_counter()
     phases["exit code"] = cli_main(argv)
     phases["command"] = time.perf_counter() - t
-    prepare_exit()  # as the qalign program does before it ends
     phases["first pass"] = passes[0][1] if passes else 0.0
     phases["recovery passes"] = sum(s for rec, s in passes if rec)
     phases["other window passes"] = sum(s for rec, s in passes[1:] if not rec)
@@ -139,8 +138,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.driver:
         clip, text, model, out = (Path(x) for x in args.driver)
-        print(json.dumps(_driver(args, clip, text, model, out)), flush=True)
-        return
+        phases = _driver(args, clip, text, model, out)
+        print(json.dumps(phases), flush=True)
+        from qalign.cli.main import end_process
+
+        end_process(0)  # as the qalign program ends (its command's code was reported above)
 
     import numpy as np
 
