@@ -199,13 +199,13 @@ def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch
         for t in by_rows(project, hidden, audio=True)
     )
     out = window_attention(q, k, v, attn.scaling, bounds)
-    hidden = hidden + by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1), audio=True)
-    h = by_rows(
+    # Residual sums added into the fresh products (a + b is b + a, bit for bit).
+    hidden = by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1), audio=True).add_(hidden)
+    hidden = by_rows(
         lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))),
         hidden,
         audio=True,
-    )
-    hidden = hidden + h
+    ).add_(hidden)
     if hidden.dtype == torch.float16:  # as the reference does
         limit = torch.finfo(hidden.dtype).max - 1000
         hidden = hidden.clamp(min=-limit, max=limit)
