@@ -39,15 +39,22 @@ from qalign.aligner.qwen3.shapes import by_rows, round_up
 #: Query positions per block of :func:`causal_attention`.
 ATTENTION_BLOCK = 128
 
-_FUTURE: dict[tuple[int, int, str], torch.Tensor] = {}
+_FUTURE: dict[tuple[int, int, str, torch.dtype], torch.Tensor] = {}
 
 
-def _future_mask(block: int, groups: int, device: torch.device) -> torch.Tensor:
-    """``(block * groups, block)``: True where row ``r`` (position ``r // groups``) may not look."""
-    key = (block, groups, str(device))
+def _future_bias(block: int, groups: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``(block * groups, block)`` in ``dtype``: ``-inf`` where row ``r`` (position
+    ``r // groups``) may not look, else 0.
+
+    Added to a block's diagonal scores, it masks as ``masked_fill`` does, bit for bit
+    (``x + 0`` is ``x``), in a third of the time on the CPU (23 against 80 us a block).
+    """
+    key = (block, groups, str(device), dtype)
     if key not in _FUTURE:
         rows = torch.arange(block, device=device).repeat_interleave(groups)
-        _FUTURE[key] = torch.arange(block, device=device)[None, :] > rows[:, None]
+        future = torch.arange(block, device=device)[None, :] > rows[:, None]
+        bias = torch.zeros(future.shape, dtype=dtype, device=device)
+        _FUTURE[key] = bias.masked_fill_(future, float("-inf"))
     return _FUTURE[key]
 
 
@@ -124,7 +131,7 @@ def causal_attention(
     v[:, :length] = value.transpose(0, 1)
     v[:, length:].zero_()
     stacked = torch.empty_like(q)
-    future = _future_mask(block, groups, query.device)
+    future = _future_bias(block, groups, query.device, q.dtype)
     # One buffer holds every block's scores in turn (the last block's are the largest),
     # and the softmax runs in place: the same bits, no new block-sized tensor per step.
     room = q.new_empty(kv_heads * min(block, padded) * groups * padded)
@@ -133,9 +140,7 @@ def causal_attention(
         rows = slice(start * groups, end * groups)
         scores = room[: kv_heads * (end - start) * groups * end].view(kv_heads, -1, end)
         torch.bmm(q[:, rows], k_t[:, :, :end], out=scores)
-        scores[:, :, start:end].masked_fill_(
-            future[: (end - start) * groups, : end - start], float("-inf")
-        )
+        scores[:, :, start:end].add_(future[: (end - start) * groups, : end - start])
         torch.ops.aten._softmax.out(scores, -1, False, out=scores)
         torch.bmm(scores, v[:, :end], out=stacked[:, rows])
     out.view(length, kv_heads, groups, dim).copy_(

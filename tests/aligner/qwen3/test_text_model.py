@@ -112,11 +112,13 @@ def test_cached_steps_equal_a_full_pass(text: TextModel) -> None:
     assert cache.lengths.tolist() == [23, 36]
 
 
-def test_future_mask_is_cached_per_shape() -> None:
-    first = text_model._future_mask(4, 2, torch.device("cpu"))
+def test_future_bias_is_cached_per_shape() -> None:
+    first = text_model._future_bias(4, 2, torch.device("cpu"), torch.bfloat16)
     assert first.shape == (8, 4)
-    assert first[:2].tolist() == [[False, True, True, True]] * 2  # position 0 sees only itself
-    assert text_model._future_mask(4, 2, torch.device("cpu")) is first
+    inf = float("-inf")
+    assert first[:2].tolist() == [[0.0, inf, inf, inf]] * 2  # position 0 sees only itself
+    assert first[6:].tolist() == [[0.0] * 4] * 2  # the last position sees the whole block
+    assert text_model._future_bias(4, 2, torch.device("cpu"), torch.bfloat16) is first
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
