@@ -97,10 +97,13 @@ def refill(dest: Path, seed: int = 0, std: float = 0.02) -> int:
 
     manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
     tensors = manifest["tensors"]
-    want = {t["native"]: {"dtype": t["dtype"], "shape": t["shape"]} for t in tensors}
     count = sum(_numel(t["shape"]) for t in tensors)
     paths = (dest / "native" / WEIGHTS, dest / "original" / WEIGHTS)
-    if all(p.is_file() for p in paths) and read_header(paths[0]) == want:
+    wants = [
+        {t[name]: {"dtype": t["dtype"], "shape": t["shape"]} for t in tensors}
+        for name in ("native", "original")
+    ]
+    if all(p.is_file() and read_header(p) == w for p, w in zip(paths, wants, strict=True)):
         return count
     device = "cuda" if torch.cuda.is_available() else "cpu"
     generator = torch.Generator(device=device).manual_seed(seed)
