@@ -140,6 +140,8 @@ def run_job(args: argparse.Namespace, task: str, engine: str, folder: Path, inpu
         tail = (exc.stdout or b"")[-1500:]
         tail = tail.decode(errors="replace") if isinstance(tail, bytes) else tail
         return {"task": task, "engine": engine, "error": f"timed out; {tail}"}
+    except OSError as exc:  # the Python itself is missing or cannot run
+        return {"task": task, "engine": engine, "error": f"could not start {python}: {exc}"}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     if done.returncode or not lines:
         tail = (done.stdout + done.stderr)[-3000:]
@@ -170,11 +172,10 @@ def table(results: list[dict], limits: dict) -> str:
         for batch in sorted(set(ours) | set(official)):
             a, b = ours.get(batch, {}), official.get(batch, {})
             ratio = f"{b['best_s'] / a['best_s']:.2f}x" if a and b else ""
-            lines.append(
-                f"| {task} | {batch} | {a.get('best_s', '')} | {b.get('best_s', '')} "
-                f"| {a.get('audio_s_per_s', '')} | {b.get('audio_s_per_s', '')} | {ratio} "
-                f"| {a.get('gpu_peak_gb', '')} | {b.get('gpu_peak_gb', '')} |"
-            )
+            cells = (a.get("best_s"), b.get("best_s"), a.get("audio_s_per_s"))
+            cells += (b.get("audio_s_per_s"), ratio, a.get("gpu_peak_gb"), b.get("gpu_peak_gb"))
+            text = " | ".join("" if c is None else str(c) for c in cells)  # no GPU: blank
+            lines.append(f"| {task} | {batch} | {text} |")
     for r in results:
         if "error" in r:
             lines.append(f"\n{r['task']} / {r['engine']} failed: {r['error'][-400:]}")
