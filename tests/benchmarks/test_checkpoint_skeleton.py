@@ -201,3 +201,21 @@ def test_strip_refuses_layouts_that_disagree(mods, built, tmp_path, change) -> N
     with pytest.raises(ValueError):
         sk.strip(pair, tmp_path / "skeleton", "aligner")
     assert not (tmp_path / "skeleton" / "weights.json").exists()
+
+
+def test_command_line_strip_then_bench_gpu_refills_the_skeleton(mods, built, tmp_path) -> None:
+    """``strip`` from the command line, then ``bench_gpu --skeleton``'s checkpoint step."""
+    sk = mods["checkpoint_skeleton"]
+    root = tmp_path / "skeleton"
+    for kind in ("aligner", "asr"):
+        sk.main(["strip", "--kind", kind, str(built[kind]), str(root / kind)])
+        assert not list((root / kind).rglob("*.safetensors"))
+    args = argparse.Namespace(skeleton=str(root), workdir=str(tmp_path / "unused"), tiny=False)
+    folders = mods["bench_gpu"].checkpoints(args)
+    assert folders == {"align": root / "aligner", "asr": root / "asr"}
+    assert not (tmp_path / "unused").exists()  # nothing built
+    for kind in ("aligner", "asr"):
+        for layout in ("native", "original"):
+            assert sk.read_header(root / kind / layout / WEIGHTS) == sk.read_header(
+                built[kind] / layout / WEIGHTS
+            )
