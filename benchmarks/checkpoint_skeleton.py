@@ -3,14 +3,13 @@
 The real-size random checkpoints (``aligner_checkpoint.py``, ``asr_checkpoint.py``)
 take about 1.8 GB per layout and need a transformers release that knows
 Qwen3-ASR to build. A machine that has neither the network nor that release
-(a GPU machine lent for an hour, say) can still get the same checkpoint:
+(a machine without network access, say) can still get the same checkpoint:
 
 * :func:`strip` (here) copies a built ``native/`` + ``original/`` pair without
   its ``.safetensors`` files and writes ``weights.json``: every tensor's native
   name, original name, dtype and shape, read from the files' own headers (a
   few MB in all, the tokenizers included);
-* :func:`refill` (there) draws the weights again as ``random_weights.py`` does
-  (matrices N(0, ``std``), 1-d tensors 0 for names ending in ``bias``, else 1)
+* :func:`refill` (there) draws the weights again with ``random_weights.fill_``
   and writes them under both layouts' names: the two layouts hold the same
   tensors, as the builders' do. It needs only torch and safetensors, and
   draws on the GPU when there is one. The values are not the builder's (a
@@ -26,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import shutil
 import struct
 import sys
@@ -34,7 +35,7 @@ from pathlib import Path
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from random_weights import renamed_key  # noqa: E402
+from random_weights import fill_, renamed_key  # noqa: E402
 
 WEIGHTS = "model.safetensors"
 MANIFEST = "weights.json"
@@ -48,6 +49,33 @@ def read_header(path: Path) -> dict[str, dict]:
         header = json.loads(fh.read(size))
     header.pop("__metadata__", None)
     return {name: {"dtype": t["dtype"], "shape": t["shape"]} for name, t in header.items()}
+
+
+def _filled(path: Path, want: dict[str, dict]) -> bool:
+    """Whether ``path`` is a complete safetensors file holding exactly the tensors ``want``.
+
+    Complete: its size is 8 + the header's length + the largest ``data_offsets``
+    end. A missing, empty, cut-short or unreadable file is not filled.
+    """
+    try:
+        with open(path, "rb") as fh:
+            (size,) = struct.unpack("<Q", fh.read(8))
+            header = json.loads(fh.read(size))
+        header.pop("__metadata__", None)
+        end = max((int(t["data_offsets"][1]) for t in header.values()), default=0)
+        have = {name: {"dtype": t["dtype"], "shape": t["shape"]} for name, t in header.items()}
+        return have == want and path.stat().st_size == 8 + size + end
+    except (OSError, struct.error, ValueError, KeyError, TypeError, IndexError):
+        return False
+
+
+def _save(state: dict, path: Path) -> None:
+    """Write ``state`` to ``path`` through ``path.tmp`` and a rename (never half a file)."""
+    from safetensors.torch import save_file
+
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, path)
 
 
 def _prefixes(kind: str) -> tuple[tuple[str, str], ...]:
@@ -89,44 +117,34 @@ def strip(built: Path, dest: Path, kind: str) -> dict:
 def refill(dest: Path, seed: int = 0, std: float = 0.02) -> int:
     """Write both layouts' ``model.safetensors`` from ``dest/weights.json``; returns the parameter count.
 
-    Already-filled folders (both files present and their headers as listed)
-    are left alone.
+    Already-filled folders (both files complete and their headers as listed)
+    are left alone; an empty or cut-short file is written again. Each file is
+    written to ``*.tmp`` and renamed, so an interrupted refill leaves no
+    file that looks filled.
     """
     import torch
-    from safetensors.torch import save_file
 
     manifest = json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
     tensors = manifest["tensors"]
-    count = sum(_numel(t["shape"]) for t in tensors)
+    count = sum(math.prod(t["shape"]) for t in tensors)
     paths = (dest / "native" / WEIGHTS, dest / "original" / WEIGHTS)
     wants = [
         {t[name]: {"dtype": t["dtype"], "shape": t["shape"]} for t in tensors}
         for name in ("native", "original")
     ]
-    if all(p.is_file() and read_header(p) == w for p, w in zip(paths, wants, strict=True)):
+    if all(_filled(p, w) for p, w in zip(paths, wants, strict=True)):
         return count
     device = "cuda" if torch.cuda.is_available() else "cpu"
     generator = torch.Generator(device=device).manual_seed(seed)
     state = {}
     for t in tensors:
         dtype = getattr(torch, _DTYPES[t["dtype"]])
-        if len(t["shape"]) == 1:
-            value = torch.full(t["shape"], 0.0 if t["native"].endswith("bias") else 1.0)
-        else:
-            value = torch.empty(t["shape"], device=device, dtype=torch.float32)
-            value.normal_(0.0, std, generator=generator)
-        state[t["native"]] = value.to(dtype).cpu()
-    save_file(state, str(paths[0]), metadata={"format": "pt"})
+        value = torch.empty(t["shape"], device=device, dtype=torch.float32)
+        state[t["native"]] = fill_(value, t["native"], std, generator).to(dtype).cpu()
+    _save(state, paths[0])
     names = {t["native"]: t["original"] for t in tensors}
-    save_file({names[k]: v for k, v in state.items()}, str(paths[1]), metadata={"format": "pt"})
+    _save({names[k]: v for k, v in state.items()}, paths[1])
     return count
-
-
-def _numel(shape: list[int]) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,6 +11,8 @@ tokenizer files copied from a tiny parity checkpoint. The shared steps live here
   N(0, ``std``) with a seeded generator, 1-d parameters are 1 (norm scales) or 0
   (names ending in ``bias``). Non-persistent buffers (rotary tables) are left
   as they are, so the model is for saving, not for running.
+* :func:`fill_`: the fill rule for one tensor, shared with
+  ``checkpoint_skeleton.py``'s refill.
 * :func:`renamed`: a state dict under other names, by prefix (native -> original).
 * :func:`copy_files`: the template files that exist, copied.
 
@@ -54,12 +56,22 @@ def random_bf16_model(
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in model.named_parameters():
-            if param.ndim == 1:
-                param.fill_(0.0 if name.endswith("bias") else 1.0)
-            else:
-                param.normal_(0.0, std, generator=generator)
+            fill_(param, name, std, generator)
     model.config.dtype = torch.bfloat16
     return model.eval()
+
+
+def fill_(tensor: Any, name: str, std: float, generator: Any) -> Any:
+    """Fill ``tensor`` in place by the benchmark checkpoints' rule; returns it.
+
+    1-d tensors become 0 when ``name`` ends in ``bias``, else 1 (norm scales);
+    the others are drawn from N(0, ``std``) with ``generator`` (which must be on
+    the tensor's device). Only matrices advance the generator, so one seed gives
+    the same values for the same sequence of tensors.
+    """
+    if tensor.ndim == 1:
+        return tensor.fill_(0.0 if name.endswith("bias") else 1.0)
+    return tensor.normal_(0.0, std, generator=generator)
 
 
 def renamed_key(key: str, prefixes: Sequence[tuple[str, str]]) -> str:

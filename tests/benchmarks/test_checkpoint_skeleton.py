@@ -3,7 +3,8 @@
 Built on the tiny sizes (as ``bench_gpu.py --tiny`` builds them): the skeleton
 holds no weights but lists every tensor under both names; refilled, both
 layouts have the builders' headers, the same tensors, the documented 1-d
-values, and load through qalign to the same slot logits.
+values, and load through qalign to the same slot logits. Every test uses the
+module's built pair (about 13 s to build), hence slow.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +21,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 WEIGHTS = "model.safetensors"
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -146,12 +150,7 @@ def test_refill_leaves_a_filled_skeleton_alone(mods, refilled) -> None:
     paths = [folder / layout / WEIGHTS for layout in ("native", "original")]
     before = [p.stat().st_mtime_ns for p in paths]
     manifest = json.loads((folder / "weights.json").read_text(encoding="utf-8"))
-    count = 0
-    for t in manifest["tensors"]:
-        n = 1
-        for d in t["shape"]:
-            n *= d
-        count += n
+    count = sum(math.prod(t["shape"]) for t in manifest["tensors"])
     assert sk.refill(folder, seed=9) == count
     assert [p.stat().st_mtime_ns for p in paths] == before
 
@@ -178,6 +177,30 @@ def test_refill_rewrites_a_layout_whose_file_is_missing_or_wrong(mods, skeleton,
         t["native"]: {"dtype": t["dtype"], "shape": t["shape"]}
         for t in json.loads((folder / "weights.json").read_text(encoding="utf-8"))["tensors"]
     }
+
+
+@pytest.mark.parametrize("damage", ["empty", "cut_in_data", "cut_in_header"])
+def test_refill_rewrites_an_empty_or_cut_short_file(mods, skeleton, tmp_path, damage) -> None:
+    """An interrupted write (empty, or short of its last data bytes) is not "already filled"."""
+    from safetensors.torch import load_file
+
+    sk = mods["checkpoint_skeleton"]
+    folder = tmp_path / "aligner"
+    shutil.copytree(skeleton["aligner"], folder)
+    sk.refill(folder, seed=2)
+    native = folder / "native" / WEIGHTS
+    whole = native.read_bytes()
+    cut = {"empty": 0, "cut_in_data": len(whole) - 16, "cut_in_header": 20}[damage]
+    native.write_bytes(whole[:cut])
+    if damage == "cut_in_data":  # the header alone still reads as the wanted one
+        manifest = json.loads((folder / "weights.json").read_text(encoding="utf-8"))
+        assert sk.read_header(native) == {
+            t["native"]: {"dtype": t["dtype"], "shape": t["shape"]} for t in manifest["tensors"]
+        }
+    sk.refill(folder, seed=2)
+    assert native.read_bytes() == whole
+    assert len(load_file(str(native))) == len(load_file(str(folder / "original" / WEIGHTS)))
+    assert not list(folder.rglob("*.tmp"))
 
 
 @pytest.mark.parametrize("change", ["shape", "extra", "missing"])
