@@ -124,7 +124,9 @@ def run_job(args: argparse.Namespace, task: str, engine: str, folder: Path, inpu
     python = args.official_python if engine == "official" else sys.executable
     env = dict(os.environ)
     if engine == "official" and args.official_path:
-        env["PYTHONPATH"] = os.pathsep.join([*args.official_path, env.get("PYTHONPATH", "")])
+        parts = [*args.official_path, *env.get("PYTHONPATH", "").split(os.pathsep)]
+        # an empty entry would put the current directory on the worker's sys.path
+        env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
     command = [
         python, str(HERE / "gpu_worker.py"), "--task", task, "--engine", engine,
         "--model", str(folder / layout), "--inputs", str(inputs), "--seconds", str(args.seconds),

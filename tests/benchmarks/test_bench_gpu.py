@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -139,6 +140,35 @@ def test_a_worker_whose_model_folder_is_missing_is_an_error_entry(
     assert "rows" not in result
     assert result["error"].startswith("exit ") and not result["error"].startswith("exit 0")
     assert "missing" in result["error"]
+
+
+@pytest.mark.parametrize(
+    ("current", "want"),
+    [(None, ["/a", "/b"]), ("", ["/a", "/b"]), ("/c", ["/a", "/b", "/c"])],
+)
+def test_the_official_worker_gets_no_empty_pythonpath_entry(
+    bench_gpu, tmp_path: Path, monkeypatch, current, want
+) -> None:
+    """An empty entry would put the current directory on the official worker's ``sys.path``."""
+    import subprocess
+
+    seen = {}
+
+    def fake_run(command, **kwargs):
+        seen.update(kwargs["env"])
+        return subprocess.CompletedProcess(command, 0, 'RESULT {"rows": []}\n', "")
+
+    if current is None:
+        monkeypatch.delenv("PYTHONPATH", raising=False)
+    else:
+        monkeypatch.setenv("PYTHONPATH", current)
+    monkeypatch.setattr(bench_gpu.subprocess, "run", fake_run)
+    args = argparse.Namespace(
+        official_python=sys.executable, official_path=["/a", "/b"], seconds=1.0, batches=[1],
+        repeat=1, tokens_per_second=4.0, device="cpu", job_timeout=1.0,
+    )  # fmt: skip
+    assert bench_gpu.run_job(args, "align", "official", tmp_path, tmp_path)["rows"] == []
+    assert seen["PYTHONPATH"].split(os.pathsep) == want
 
 
 def _rows(ours: dict[int, float], official: dict[int, float]) -> list[dict]:
