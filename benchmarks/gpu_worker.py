@@ -13,6 +13,9 @@ Tasks and engines (bf16, weights loaded once, the same clip repeated ``batch`` t
 
 Per batch size: one untimed call (kernels and allocator warm-up; the ASR one
 with a budget of 8 tokens), then ``--repeat`` timed calls, the fastest kept.
+Every item must come back with every transcript word aligned (align) or with
+exactly the token budget generated (asr); anything else stops the run. The
+clip and the official ``min_new_tokens`` wrapper are ``asr_official_worker.py``'s.
 Times include moving the outputs to the host. It imports only the standard
 library and numpy at module level, so it runs under the official package's
 environment too. The last stdout line is ``RESULT <json>``.
@@ -23,18 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from asr_official_worker import force_min_new_tokens, noise  # noqa: E402
+
 SAMPLE_RATE = 16000
-
-
-def noise(seconds: float, seed: int = 0) -> np.ndarray:
-    """Gaussian noise at 0.1, 16 kHz, float32 (the ASR benchmarks' clip)."""
-    rng = np.random.default_rng(seed)
-    return (rng.standard_normal(int(seconds * SAMPLE_RATE)) * 0.1).astype(np.float32)
 
 
 class OursAlign:
@@ -101,25 +104,20 @@ class OfficialAsr:
         self.asr = Qwen3ASRModel.from_pretrained(
             folder, dtype=torch.bfloat16, device_map=device, max_inference_batch_size=largest
         )
-        generate = self.asr.model.generate
-        self.generated: list[int] = []
-
-        def forced_generate(*a, **kw):
-            kw["min_new_tokens"] = self.asr.max_new_tokens
-            out = generate(*a, **kw)
-            prompt = kw["input_ids"] if "input_ids" in kw else a[0]
-            rows = out.sequences.shape[0]
-            self.generated.extend([int(out.sequences.shape[1] - prompt.shape[1])] * rows)
-            return out
-
-        self.asr.model.generate = forced_generate
+        self.calls = force_min_new_tokens(self.asr)
 
     def run(self, audio: np.ndarray, text: str, batch: int, tokens: int) -> list[int]:
+        """Ids generated per item: each ``generate`` call's padded count, for each of its rows.
+
+        The count is per call, not per row (a row that stopped early would still
+        be credited with the call's length); ``min_new_tokens`` = ``max_new_tokens``
+        makes every row generate exactly that many, so the two agree here.
+        """
         self.asr.max_new_tokens = tokens
         self.asr.max_inference_batch_size = batch
-        self.generated = []
+        self.calls.clear()
         self.asr.transcribe(audio=[(audio, SAMPLE_RATE)] * batch, language="English")
-        return list(self.generated)
+        return [new for rows, new in self.calls for _ in range(rows)]
 
 
 ENGINES = {
@@ -166,8 +164,8 @@ def measure(args: argparse.Namespace) -> dict:
             times.append(time.perf_counter() - begin)
         if args.task == "asr" and counts != [tokens] * batch:
             raise RuntimeError(f"batch {batch}: generated {counts}, not {tokens} each")
-        if expect_words is not None and len(set(counts)) != 1:
-            raise RuntimeError(f"batch {batch}: word counts differ between items: {counts}")
+        if expect_words is not None and counts != [expect_words] * batch:
+            raise RuntimeError(f"batch {batch}: aligned {counts} words, not {expect_words} each")
         best = min(times)
         rows.append({
             "batch": batch,
