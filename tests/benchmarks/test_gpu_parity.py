@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -38,6 +39,51 @@ def test_calls_keep_batches_together_in_reference_order(gpu_parity) -> None:
     ]
     calls = gpu_parity._calls(cases)
     assert [[c["case_id"] for c in call] for call in calls] == [["a"], ["b0", "b1"], ["c"]]
+
+
+def test_check_layout_counts_the_cases_it_compared(gpu_parity, tmp_path: Path, monkeypatch) -> None:
+    """A fake engine, and a case file holding only one of the left-out ids."""
+    import torch
+
+    import qalign.audio
+    from qalign.aligner import qwen3
+
+    skipped = sorted(gpu_parity.SKIP_IDS)[0]
+    cases = [
+        {"case_id": "same", "raw": [1, 2, 3], "out": [1, 2, 3]},
+        {"case_id": skipped, "raw": [0, 0], "out": [5, 5]},
+        {"case_id": "one_off", "raw": [4, 0], "out": [4, 7]},
+    ]
+    common = {"batch_id": None, "batch_index": None, "audio": "a.wav", "language": "English"}
+    lines = [
+        json.dumps(
+            {
+                **common,
+                "case_id": c["case_id"],
+                "word_list": [c["case_id"]],
+                "text": c["case_id"],
+                "windowed": {"raw_class_ids": c["raw"]},
+            }
+        )
+        for c in cases
+    ]
+    (tmp_path / "fa_cases.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = {c["case_id"]: c["out"] for c in cases}
+
+    def slot_logits(prepared):
+        return [torch.nn.functional.one_hot(torch.tensor(out[p]), 8).float() for p in prepared]
+
+    engine = SimpleNamespace(
+        runner=SimpleNamespace(prepare=lambda audio, words: words[0], slot_logits=slot_logits),
+        align_batch=lambda requests: [ValueError("x") for _ in requests],
+    )
+    monkeypatch.setattr(qalign.audio, "load_audio", lambda path: None)
+    monkeypatch.setattr(qwen3.Qwen3Aligner, "from_pretrained", lambda *a, **kw: engine)
+    result = gpu_parity.check_layout(tmp_path, "fa-tiny", "cpu")
+    assert result["raw_ids_cases"] == 2
+    assert result["raw_ids_cases_equal"] == 1
+    assert result["slots"] == 5 and result["slots_differ"] == 1
+    assert result["monotonic_items"] == result["monotonic_times_equal_to_cpu"] == 3
 
 
 @pytest.mark.slow
