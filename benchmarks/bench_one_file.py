@@ -14,7 +14,9 @@ bf16 checkpoint (``aligner_checkpoint.py``), and records where the time goes:
   imports, lazily, falls into ``load`` and the later phases);
 * ``load``: :func:`qalign.checkpoint.load_model` (config, tokenizer, weights);
 * ``first pass``: the first model pass (features, encoder, language model, head):
-  the one pass a matching transcript needs for a clip of one window;
+  the one pass a matching transcript needs for a clip of one window; its major page
+  faults are printed too (pages read from disk: the checkpoint was not, or not all,
+  in the page cache);
 * ``recovery passes``: with random weights every window looks mismatched, so
   the long-form layer's recovery search probes forward; their passes are timed
   apart (they are the only part a matching transcript would not run);
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -92,9 +95,13 @@ def _driver(args: argparse.Namespace, clip: Path, text: Path, model: Path, out: 
 
     def pass_timer(self, items):
         t0 = time.perf_counter()
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
         try:
             return slot_logits(self, items)
         finally:
+            if not passes:  # pages read from disk: the checkpoint was not in the page cache
+                after = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+                phases["first pass major faults"] = after - faults
             passes.append((state["recovery"], time.perf_counter() - t0))
 
     qmodel.Qwen3AlignerModel.slot_logits = pass_timer
@@ -225,9 +232,17 @@ def main(argv: list[str] | None = None) -> None:
                 " | ".join(
                     f"{k} {v:.2f}"
                     for k, v in phases.items()
-                    if k not in ("driver", "command", "n recovery passes", "exit code")
+                    if k
+                    not in (
+                        "driver",
+                        "command",
+                        "n recovery passes",
+                        "exit code",
+                        "first pass major faults",
+                    )
                 )
-                + f" | recovery passes: {phases['n recovery passes']:.0f}",
+                + f" | recovery passes: {phases['n recovery passes']:.0f}"
+                + f" | first pass major faults: {phases.get('first pass major faults', 0):.0f}",
                 flush=True,
             )
     best = min(rows, key=lambda r: r["one-pass process"])
