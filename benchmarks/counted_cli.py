@@ -60,7 +60,7 @@ def install(stats: dict, agree: bool) -> None:
     from qalign.aligner.longform.slots import SlotWindows
 
     lock = threading.Lock()
-    place = walk.WindowRun._place
+    place = walk.WindowRun.place
     align_windows = SlotWindows.align_windows
 
     def counted_place(self, jobs, probe=False):
@@ -74,7 +74,7 @@ def install(stats: dict, agree: bool) -> None:
             stats["jobs_per_pass"].append(len(jobs))
         return align_windows(self, script, jobs)
 
-    walk.WindowRun._place = counted_place
+    walk.WindowRun.place = counted_place
     SlotWindows.align_windows = counted_align
     if agree:
         from qalign.aligner.longform.slots import Qwen3Windows

@@ -67,7 +67,7 @@ def back_fill(run: WindowRun, t: float, u: int, anchor: Kept, step: int) -> int:
     if anchor.start - a0 < 0.3:
         return anchor.index
     job = WindowJob(run.reader.read(a0, anchor.start), lo, anchor.index, start=a0)
-    (got,) = run._place([(a0, job)], probe=True)
+    (got,) = run.place([(a0, job)], probe=True)
     chain = run_ending_at(got, anchor.index)
     for k in got:
         if k.end <= anchor.start:
@@ -91,7 +91,7 @@ def recover(run: WindowRun, t: float, u: int, budget: float = math.inf) -> tuple
     onset = speech.next_speech(t)
     if onset is None:
         return None
-    m = run._span(PROBE_SECONDS)
+    m = run.span(PROBE_SECONDS)
     step = _stride(run)
     candidates: list[tuple[float, float, int]] = []  # (cost in seconds, audio start, first unit)
     for d in range(0, min(run.n - u, SEARCH_TEXT_UNITS), step):
@@ -122,7 +122,7 @@ def recover(run: WindowRun, t: float, u: int, budget: float = math.inf) -> tuple
             spent = job.samples.size / SAMPLE_RATE
             run.probe_seconds += spent
             budget -= spent
-        results = run._place(jobs, probe=True)
+        results = run.place(jobs, probe=True)
         for (_cost, a0, first), got, (_, job) in zip(group, results, jobs):
             # A probe cannot agree on more units than it was offered: near the end of
             # the text (a short clip) the audio may hold more speech than text is left.

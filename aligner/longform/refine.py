@@ -181,7 +181,7 @@ def _backward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> tuple[int
         job = WindowJob(
             run.reader.read(a0, anchor.end), first, j + 1, open_end=False, start=a0, open_start=True
         )
-        (got,) = run._place([(a0, job)], probe=True)
+        (got,) = run.place([(a0, job)], probe=True)
         chain = _checked(run, run_ending_at(got, j + 1), anchor)
         # Speech before the first unit placed may hold text before it, spoken there (the
         # probe then starts too early to trust): unless that unit is the transcript's
@@ -209,7 +209,7 @@ def _forward(run: WindowRun, i: int, j: int, tl: float, tr: float) -> None:
         anchor = run.kept[i - 1]
         stop = min(j, i + _span(run, speech.speech_seconds(tl, a1)))
         job = WindowJob(run.reader.read(anchor.start, a1), i - 1, stop, start=anchor.start)
-        (got,) = run._place([(anchor.start, job)], probe=True)
+        (got,) = run.place([(anchor.start, job)], probe=True)
         chain = _checked(run, run_starting_at(got, i - 1), anchor)
         if not chain or speech.speech_seconds(chain[-1].end, a1) > LEAD_SPEECH:
             logger.debug("refinement on from unit %d (%.2f s) stops at %.2f s", i - 1, tl, a1)

@@ -74,9 +74,15 @@ class WindowRun:
         """Whether the next window gets the engine's text for agreement (:attr:`WindowEngine.agreed_slack`)."""
         return self.engine.agreed_slack is not None and self._agreed_rate is not None
 
-    def _span(self, seconds_of_speech: float, tight: bool = False) -> int:
-        """Units of text to offer for ``seconds_of_speech`` (see :attr:`WindowEngine.text_slack`);
-        ``tight``: the engine's text for agreement (only when :meth:`_tight` says so)."""
+    def span(self, seconds_of_speech: float, tight: bool = False) -> int:
+        """How many units of text to offer a window holding ``seconds_of_speech`` seconds of speech.
+
+        The run's current units-per-second rate times the engine's
+        :attr:`WindowEngine.text_slack`, plus its ``text_pad`` units. ``tight``:
+        the narrower text for agreement (``agreed_slack``/``agreed_pad``, at least
+        the last agreeing window's rate), only when :meth:`_tight` says so. Used
+        by the walk and by the recovery search (``recovery.py``).
+        """
         engine = self.engine
         if tight:
             assert engine.agreed_slack is not None and self._agreed_rate is not None
@@ -86,8 +92,14 @@ class WindowRun:
             )
         return int(math.ceil(engine.text_slack * self.rate * seconds_of_speech)) + engine.text_pad
 
-    def _place(self, jobs: list[tuple[float, WindowJob]], probe: bool = False) -> list[list[Kept]]:
-        """Align jobs (each with its start time) and return each one's kept units in global time."""
+    def place(self, jobs: list[tuple[float, WindowJob]], probe: bool = False) -> list[list[Kept]]:
+        """Align ``jobs`` in one engine call; each job's kept units, in seconds of the whole file.
+
+        Each job comes with its window's start time in seconds. A window
+        (``probe=False``) also records every placement as tentative and notes
+        units placed twice by overlapping windows; a probe (the recovery and
+        refinement searches) only reads the result and changes nothing on the run.
+        """
         placed = self.engine.align_windows(self.script, [job for _, job in jobs])
         out = []
         for (t0, job), got in zip(jobs, placed):
@@ -143,10 +155,10 @@ class WindowRun:
                 t = end
                 continue
             tight = self._tight()
-            span = self._span(heard, tight) * (3 if last else 1)
+            span = self.span(heard, tight) * (3 if last else 1)
             stop = self.n if last and t == 0.0 else min(self.n, u + span)
             job = WindowJob(self.reader.read(t, end), u, stop, open_end=True, start=t)
-            (got,) = self._place([(t, job)])
+            (got,) = self.place([(t, job)])
             length = end - t
             expected = self.rate * heard
             ok = len(got) >= engine.min_agreement * expected or (

@@ -17,6 +17,15 @@ from qalign.errors import MissingDependencyError, QalignError
 
 
 def import_nagisa() -> ModuleType:
+    """The ``nagisa`` module, imported without the logging handler it installs.
+
+    The import is slow (it loads a DyNet model) and done only when Japanese
+    text is split. The root logger's handlers and level are restored
+    afterwards, so qalign's messages are not printed twice.
+
+    Raises:
+        MissingDependencyError: nagisa is not installed (``pip install "qalign[ja]"``).
+    """
     import logging
 
     root = logging.getLogger()

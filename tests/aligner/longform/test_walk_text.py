@@ -26,7 +26,7 @@ from qalign.aligner.longform.slots import SlotWindows  # noqa: E402
 def _windows(monkeypatch, rec):
     """Per walk window, in order: ``(first unit offered, one past the last, units spoken in it)``."""
     seen = []
-    place = walk.WindowRun._place
+    place = walk.WindowRun.place
 
     def spy(self, jobs, probe=False):
         if not probe:
@@ -36,7 +36,7 @@ def _windows(monkeypatch, rec):
                 seen.append((job.first, job.stop, spoken))
         return place(self, jobs, probe)
 
-    monkeypatch.setattr(walk.WindowRun, "_place", spy)
+    monkeypatch.setattr(walk.WindowRun, "place", spy)
     return seen
 
 
