@@ -394,6 +394,19 @@ def test_dense_and_ragged_dp_layouts_agree(data):
     ragged = ordered_dp.dp_ragged(logits, lo, hi, gaps)
     assert dense.tolist() == ragged.tolist()
     assert ((dense >= lo) & (dense <= hi)).all() and is_feasible(dense, last, gap)
+    # The same values as a window per slot: row s holds classes base[s], base[s] + 1, ...
+    # (base[s] <= lo[s]); the columns outside [lo, hi] hold a large decoy that a
+    # misread column would pick.
+    base = lo - rng.integers(0, lo + 1)
+    width = int((hi - base).max()) + 1 + data.draw(st.integers(0, 3))
+    windows = np.full((n_slots, width), 99.0)
+    for row in range(n_slots):
+        windows[row, lo[row] - base[row] : hi[row] - base[row] + 1] = logits[
+            row, lo[row] : hi[row] + 1
+        ]
+    widest = int((hi - lo).max()) + 1
+    assert ordered_dp.dp_dense(windows, lo, hi, gaps, widest, base).tolist() == dense.tolist()
+    assert ordered_dp.dp_ragged(windows, lo, hi, gaps, base).tolist() == dense.tolist()
 
 
 def test_noise_input_takes_the_full_dp_and_stays_optimal():
