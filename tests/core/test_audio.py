@@ -143,3 +143,22 @@ def test_reader_divides_by_the_peak_it_is_given(tmp_path):
     _write_float32(p, samples, 16000)
     reader = AudioReader(p, scale=2.0)
     np.testing.assert_allclose(reader.read(0, 2.0), load_audio(p), atol=1e-6)
+
+
+def test_load_audio_with_a_limit_reads_the_header_once(tmp_path, monkeypatch) -> None:
+    from qalign import audio, wav
+
+    path = tmp_path / "one.wav"
+    _write_pcm16(path, np.full(1600, 100 / 32768), 16000)
+    read_header = wav.read_header
+    calls = []
+
+    def counted(*args):
+        calls.append(args[0])
+        return read_header(*args)
+
+    monkeypatch.setattr(wav, "read_header", counted)
+    samples = load_audio(path, max_seconds=5.0)
+    assert samples.size == 1600 and calls == [path]
+    with pytest.raises(audio.AudioTooLongError):
+        load_audio(path, max_seconds=0.05)

@@ -91,20 +91,3 @@ def test_anything_unusual_goes_to_pyav(tmp_path: Path, damage: str) -> None:
         raw[:4] = b"RIFX"
     path.write_bytes(bytes(raw))
     assert read_header(path, 2000, 768_000, 64) is None
-
-
-def test_load_audio_with_a_limit_reads_the_header_once(tmp_path: Path, monkeypatch) -> None:
-    from qalign import wav
-
-    path = _wav(tmp_path / "one.wav", np.zeros((1600, 1), np.int16) + 100, 16000)
-    calls = []
-
-    def counted(*args):
-        calls.append(args[0])
-        return read_header(*args)
-
-    monkeypatch.setattr(wav, "read_header", counted)
-    samples = audio.load_audio(path, max_seconds=5.0)
-    assert samples.size == 1600 and calls == [path]
-    with pytest.raises(audio.AudioTooLongError):
-        audio.load_audio(path, max_seconds=0.05)

@@ -149,21 +149,3 @@ def test_row_counts_stay_few_whatever_the_lengths(runner):
     assert rows["audio"] <= audio_tiles, sorted(rows["audio"] - audio_tiles)
     assert len(rows["text"]) >= 3
     assert len(rows["audio"]) >= 3
-
-
-def test_rows_off_the_cpu_go_through_in_one_call():
-    """Tiles bound oneDNN's kernel cache; on another device they would only add launches."""
-    from qalign.aligner.qwen3 import shapes
-
-    calls = []
-
-    def fn(x):
-        calls.append(x.shape[0])
-        return x
-
-    rows = 3 * shapes.ROW_TILE + 7
-    shapes.by_rows(fn, torch.empty(rows, 4, device="meta"))
-    assert calls == [rows]
-    calls.clear()
-    shapes.by_rows(fn, torch.zeros(rows, 4))
-    assert len(calls) == 4 and max(calls) == shapes.ROW_TILE
