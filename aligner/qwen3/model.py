@@ -20,9 +20,10 @@ How it runs, and why:
   The layers run by hand (:class:`~qalign.aligner.qwen3.text_model.TextModel`), no KV cache.
 * **CPU memory and weights.** In bf16 the linear layers' weights are packed once
   for oneDNN from the model's second pass on, a single pass runs on the mapped
-  weights (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), and freed
-  activations stay in the process between layers instead of coming back as fresh
-  pages (:mod:`~qalign.aligner.qwen3.heap`).
+  weights (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), whose pages a
+  background thread maps into the process before the first pass needs them
+  (:func:`qalign.weights.map_ahead`); freed activations stay in the process between
+  layers instead of coming back as fresh pages (:mod:`~qalign.aligner.qwen3.heap`).
 * **Head only where needed.** The hidden states are gathered at the
   ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
   in float32 (a float32 copy of the head, 20 MB, when the model is bf16), so no
@@ -35,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qalign.aligner.qwen3.features import (
     build_input_ids,
@@ -121,6 +122,13 @@ class Qwen3AlignerModel:
             passes=self.passes,
         )
         self.text = TextModel(self.model.model.language_model)
+        if str(self.device) == "cpu":
+            from qalign.weights import map_ahead
+
+            # The layers' mapped weights, in the order the pass reads them (the embedding
+            # table is left out: a pass reads a few of its rows).
+            parts = (inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
+            map_ahead([p for part in parts for p in _weights_in_order(part)])
 
     @contextmanager
     def threads(self) -> Iterator[None]:
@@ -252,6 +260,19 @@ class Qwen3AlignerModel:
     def raw_class_ids(self, items: Sequence[PreparedItem]) -> list[list[int]]:
         """Argmax class per slot for each item (the reference's ``raw_class_ids``)."""
         return [logits.argmax(dim=-1).tolist() for logits in self.slot_logits(items)]
+
+
+def _weights_in_order(module: Any) -> list[torch.Tensor]:
+    """The tensors of ``module``'s parameters and of its packed layers' original weights,
+    in module order (the order a pass runs them)."""
+    from qalign.aligner.qwen3.packed_linear import PackedLinear
+
+    out = []
+    for sub in module.modules():
+        out.extend(p.detach() for p in sub.parameters(recurse=False))
+        if isinstance(sub, PackedLinear) and sub.original is not None:
+            out.append(sub.original)
+    return out
 
 
 __all__ = ["MIN_SEGMENT", "PreparedItem", "Qwen3AlignerModel"]

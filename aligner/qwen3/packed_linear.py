@@ -150,6 +150,11 @@ class PackedLinear(torch.nn.Module):
         """Whether the weight has been packed yet."""
         return self._packed is not None
 
+    @property
+    def original(self) -> torch.Tensor | None:
+        """The original weight the layer runs on until it is packed (None once packed)."""
+        return self._weight
+
     def _pack(self) -> torch.Tensor:
         weight = self._weight
         assert weight is not None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import platform
+import re
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +110,37 @@ def test_copied_weights_own_their_memory(parity_dir: Path) -> None:
         mapped.state_dict().items(), copied.state_dict().items(), strict=True
     ):
         assert torch.equal(a, b), key
+
+
+def _rss_file_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssFile:"):
+            return int(line.split()[1])
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    found = re.match(r"(\d+)\.(\d+)", platform.release())
+    return bool(found) and (int(found[1]), int(found[2])) >= (major, minor)
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not _kernel_at_least(5, 14),
+    reason="MADV_POPULATE_READ is Linux's, from 5.14",
+)
+def test_map_ahead_maps_the_pages_without_touching_the_values(tmp_path: Path) -> None:
+    from qalign.weights import is_file_mapped, map_ahead
+
+    gen = torch.Generator().manual_seed(7)
+    weights = {f"w{i}": torch.randn(1024, 2048, generator=gen).to(torch.bfloat16) for i in range(4)}
+    safetensors_torch.save_file(weights, str(tmp_path / "w.safetensors"))  # 16 MB
+    mapped = read_safetensors(tmp_path / "w.safetensors")
+    assert all(is_file_mapped(t) for t in mapped.values())
+    before = _rss_file_kb()
+    thread = map_ahead(list(mapped.values()))
+    assert thread is not None
+    thread.join(timeout=60)
+    assert _rss_file_kb() - before > 12 * 1024  # mapped into the process, not read by it
+    assert all(torch.equal(mapped[k], weights[k]) for k in weights)
+    # memory the process owns is never a file mapping: nothing to map ahead
+    assert map_ahead([weights["w0"], torch.zeros(8)]) is None
