@@ -119,6 +119,9 @@ def test_future_bias_is_cached_per_shape() -> None:
     assert first[:2].tolist() == [[0.0, inf, inf, inf]] * 2  # position 0 sees only itself
     assert first[6:].tolist() == [[0.0] * 4] * 2  # the last position sees the whole block
     assert text_model._future_bias(4, 2, torch.device("cpu"), torch.bfloat16) is first
+    wide = text_model._future_bias(4, 2, torch.device("cpu"), torch.float32)
+    assert wide.dtype == torch.float32 and first.dtype == torch.bfloat16
+    assert wide is not first and wide.tolist() == first.tolist()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
@@ -157,4 +160,81 @@ def test_rotary_positions_equal_transformers_form_bit_for_bit(dtype: str) -> Non
     cos, sin = (torch.cat((f, f), dim=-1).to(kind) for f in (angles.cos(), angles.sin()))
     want = x * cos + rotate_half(x) * sin
     got = text_model.rotate(x.clone(), cos, text_model.signed_sin(sin))
+    assert torch.equal(got, want)
+
+
+def _block_reference(query, key, value, scale, whole_blocks):
+    """Block-wise causal attention written plainly: the layout and blocks of
+    :func:`causal_attention`, with ``masked_fill`` and ``torch.softmax`` per block."""
+    from qalign.aligner.qwen3.shapes import round_up
+
+    length, heads, dim = query.shape
+    kv_heads = key.shape[1]
+    groups = heads // kv_heads
+    block = text_model.ATTENTION_BLOCK
+    padded = round_up(length, block) if whole_blocks else length
+
+    def pad(t):
+        return torch.cat([t, t.new_zeros((padded - length, *t.shape[1:]))])
+
+    # (kv_heads, padded * groups, dim): row p * groups + g is query head kv * groups + g at p.
+    q = pad(query * scale).view(padded, kv_heads, groups, dim).transpose(0, 1)
+    q = q.reshape(kv_heads, padded * groups, dim)
+    k_t = pad(key).permute(1, 2, 0).contiguous()  # (kv_heads, dim, padded)
+    v = pad(value).transpose(0, 1).contiguous()  # (kv_heads, padded, dim)
+    position = torch.arange(padded).repeat_interleave(groups)  # of each stacked row
+    out = torch.empty_like(q)
+    for start in range(0, padded, block):
+        end = min(padded, start + block)
+        rows = slice(start * groups, end * groups)
+        scores = torch.bmm(q[:, rows], k_t[:, :, :end])
+        future = torch.arange(end)[None, :] > position[rows, None]
+        probs = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+        out[:, rows] = torch.bmm(probs, v[:, :end])
+    out = out.view(kv_heads, padded, groups, dim)[:, :length].transpose(0, 1)
+    return out.reshape(length, heads, dim)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("length", [1, 129, 300])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_block_attention_equals_a_plain_block_reference_bit_for_bit(
+    dtype: str, length: int, groups: int
+) -> None:
+    """The cached additive mask, the in-place softmax and the shared scores buffer
+    give exactly what ``masked_fill`` and ``torch.softmax`` on fresh tensors give."""
+    gen = torch.Generator().manual_seed(11 * length + groups)
+    kind = getattr(torch, dtype)
+    kv_heads, dim = 2, 16
+    query, key, value = (
+        torch.randn(length, h, dim, generator=gen).to(kind)
+        for h in (kv_heads * groups, kv_heads, kv_heads)
+    )
+    got = causal_attention(query, key, value, 0.25, fused=False)
+    whole_blocks = kind != torch.float32  # causal_attention's default
+    want = _block_reference(query, key, value, 0.25, whole_blocks)
+    assert got.dtype == kind
+    assert torch.equal(got, want)
+
+
+@pytest.fixture(scope="module")
+def bf16_layer(parity_dir: Path):
+    from qalign.checkpoint import load_model
+
+    loaded = load_model(parity_dir / "fa-tiny-hf", "aligner", device="cpu", dtype="bf16")
+    lm = loaded.model.model.language_model
+    assert lm.layers[0].mlp.gate_proj.weight.dtype == torch.bfloat16
+    return lm
+
+
+@torch.inference_mode()
+def test_layer_finish_equals_the_models_residual_and_mlp(bf16_layer) -> None:
+    layer = bf16_layer.layers[0]
+    cfg = bf16_layer.config
+    gen = torch.Generator().manual_seed(12)
+    x = torch.randn(37, cfg.hidden_size, generator=gen).bfloat16()
+    attended = torch.randn(37, cfg.num_attention_heads, cfg.head_dim, generator=gen).bfloat16()
+    got = TextModel._finish(layer, x, attended)
+    mid = x + layer.self_attn.o_proj(attended.reshape(37, -1))
+    want = mid + layer.mlp(layer.post_attention_layernorm(mid))
     assert torch.equal(got, want)
