@@ -1,8 +1,8 @@
 """Row-wise layers run on a bounded set of row counts, so the CPU's kernel caches stay bounded.
 
 On the CPU, oneDNN compiles and caches a kernel for every new shape of a bf16 matrix
-product: 0.6 to 0.8 MB of memory per shape, never given back (measured with torch 2.13;
-float32 products grow about 40 times less). A pass over a window has as many rows as
+product, and that memory is never given back (torch 2.13; float32 products grow about
+40 times less). A pass over a window has as many rows as
 the window has tokens, and long audio offers thousands of different windows and runs of
 text, so memory grew with the audio (about 9.5 MB per new text length with the tiny
 checkpoint, every projection of both stacks counting). :func:`by_rows` runs a row-wise
@@ -20,8 +20,11 @@ The audio encoder's rows come 13 per second of audio and its attention windows h
 a step is a trade between them and the number of distinct shapes. The text stack
 takes steps of 16 rows (32 row counts): a 30 s pass of 711 tokens is padded to 720,
 where steps of 64 padded it to 768 (the real-size pass 1.43 against 1.50 s, same
-sitting); the kernels of its five projection shapes then hold about 100 MB at most once every row
-count has been seen, against 15 MB with steps of 64 (measured at the real sizes).
+sitting). Its kernel cache grows with the number of row counts: when the step was
+chosen, the five projection shapes of the text stack at the 0.6B model's sizes held
+about 100 MB once every one of the 32 row counts had been seen, against 15 MB with
+the 8 row counts of steps of 64 (totals measured with torch 2.13; the cost of one
+shape varies with its size, so no figure per shape is given).
 """
 
 from __future__ import annotations
