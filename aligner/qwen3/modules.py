@@ -8,8 +8,10 @@ of :mod:`qalign.checkpoint_layout`. Only what inference needs is here: the
 layers' weights, the two position tables (computed as transformers computes
 them, in float32), and the small ``forward`` methods that
 :mod:`~qalign.aligner.qwen3.audio_encoder` and
-:mod:`~qalign.aligner.qwen3.text_model` call (projector, MLP, norms, rotary
-angles). Those two modules run the passes; nothing here imports transformers.
+:mod:`~qalign.aligner.qwen3.text_model` call (projector, norms, rotary angles).
+The MLP's ``forward`` is :func:`~qalign.aligner.qwen3.text_model.gated_mlp`, which
+the hand-run text stack calls on the module directly. Those two modules run the
+passes; nothing here imports transformers.
 
 :func:`build_aligner` builds the tree on torch's ``meta`` device (no memory, no
 random initialisation); :func:`qalign.weights.load_weights` then puts the
@@ -31,7 +33,7 @@ from qalign.aligner.qwen3.model_config import (
     AudioEncoderConfig,
     TextConfig,
 )
-from qalign.aligner.qwen3.text_model import rms_norm
+from qalign.aligner.qwen3.text_model import gated_mlp, rms_norm
 
 _FUNCTIONS: dict[str, Any] = {"gelu": F.gelu, "silu": F.silu, "swish": F.silu, "relu": F.relu}
 # One entry per name model_config accepts (a name added there without a function fails here).
@@ -175,7 +177,7 @@ class GatedMLP(nn.Module):
         self.act_fn = _ACTIVATIONS[cfg.hidden_act]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+        return gated_mlp(self, x)
 
 
 class DecoderLayer(nn.Module):

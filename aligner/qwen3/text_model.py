@@ -3,9 +3,12 @@
 The aligner and the recogniser share this text stack (a Qwen3 decoder: RMSNorm,
 grouped-query attention with per-head q/k norms, rotary positions, a SwiGLU MLP),
 built from qalign's own modules for the aligner (:mod:`~qalign.aligner.qwen3.modules`)
-and as transformers' ``Qwen3Model`` for the recogniser. :class:`TextModel` runs its layers by hand, calling the model's own modules
-for every norm, projection and MLP, so the weights and the arithmetic are the
-model's; only attention and the key/value cache are ours:
+and as transformers' ``Qwen3Model`` for the recogniser. :class:`TextModel` runs its
+layers by hand with the model's own weights: the projections are the model's modules;
+the norms (:func:`rms_norm`), rotary positions (:func:`rotate`) and the MLP
+(:func:`gated_mlp`, which qalign's ``GatedMLP.forward`` also calls) are functions
+here that give the modules' results bit for bit (tested); attention and the
+key/value cache are ours:
 
 * :meth:`TextModel.packed`: several sequences packed end to end into one pass (no
   padding between them), positions restarting at 0 in each, causal attention inside
@@ -187,6 +190,16 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, signed: torch.Tensor) -> torch.Te
     return x.mul_(cos).add_(turned)
 
 
+def gated_mlp(mlp: Any, x: torch.Tensor) -> torch.Tensor:
+    """``down(act(gate(x)) * up(x))`` (SwiGLU) of a module with those four attributes.
+
+    qalign's :class:`~qalign.aligner.qwen3.modules.GatedMLP` and transformers'
+    ``Qwen3MLP`` both have them; the product is written into the activation, a fresh
+    tensor, so no third wide tensor is made (the same bits as ``a * b``).
+    """
+    return mlp.down_proj(mlp.act_fn(mlp.gate_proj(x)).mul_(mlp.up_proj(x)))
+
+
 @dataclass
 class StaticCache:
     """Keys, values and the attention mask of a batch of sequences, allocated once.
@@ -246,10 +259,10 @@ class TextModel:
 
     @staticmethod
     def _finish(layer: Any, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        """``x + o_proj(attended)``, then that plus the MLP of its post-attention norm."""
         # Residual sums added into the fresh products (a + b is b + a, bit for bit).
         x = layer.self_attn.o_proj(attended.reshape(x.shape[0], -1)).add_(x)
-        mlp, h = layer.mlp, rms_norm(layer.post_attention_layernorm, x)
-        return mlp.down_proj(mlp.act_fn(mlp.gate_proj(h)).mul_(mlp.up_proj(h))).add_(x)
+        return gated_mlp(layer.mlp, rms_norm(layer.post_attention_layernorm, x)).add_(x)
 
     # -- packed sequences, no cache ------------------------------------------------------
 
@@ -366,4 +379,13 @@ class TextModel:
         return rms_norm(self.lm.norm, x)
 
 
-__all__ = ["ATTENTION_BLOCK", "StaticCache", "TextModel", "causal_attention", "rms_norm"]
+__all__ = [
+    "ATTENTION_BLOCK",
+    "StaticCache",
+    "TextModel",
+    "causal_attention",
+    "gated_mlp",
+    "rms_norm",
+    "rotate",
+    "signed_sin",
+]
