@@ -38,7 +38,8 @@ step); the packed products return new row blocks of a few kilobytes per layer.
 The arithmetic is the model's, operation for operation: the norms are
 ``rms_norm`` without weight, then the weight multiplied in the model's dtype (bit
 for bit what transformers' ``Qwen3RMSNorm`` computes, in fp32 and bf16), rotary
-positions as ``x * cos + rotate_half(x) * sin``, the scores rounded to the
+positions by :func:`~qalign.aligner.qwen3.text_model.rotate` (``x * cos +
+rotate_half(x) * sin`` bit for bit), the scores rounded to the
 model's dtype before the float32 softmax, as :meth:`TextModel.step` does. The
 projections call ``torch.mm`` on the model's own weights (no copies, no fused
 matrices: the weights stay memory-mapped once).
@@ -53,7 +54,7 @@ import torch
 import torch.nn.functional as F
 
 from qalign.aligner.qwen3.packed_linear import can_pack, pack_weight, packed_product
-from qalign.aligner.qwen3.text_model import StaticCache, TextModel
+from qalign.aligner.qwen3.text_model import StaticCache, TextModel, rotate, signed_sin
 
 logger = logging.getLogger("qalign")
 
@@ -144,7 +145,7 @@ class BatchDecoder:
         self.capacity = capacity
         positions = torch.arange(capacity, device=self.device)
         cos, sin = text.rotary(positions, self.x)  # (capacity, 1, dim)
-        self.cos, self.sin = cos[:, 0].contiguous(), sin[:, 0].contiguous()
+        self.cos, self.signed_sin = cos[:, 0].contiguous(), signed_sin(sin[:, 0]).contiguous()
         size = batch * text.heads * capacity
         self.scores = torch.empty(size, dtype=self.dtype, device=self.device)
         self.scores32 = torch.empty(size, dtype=torch.float32, device=self.device)
@@ -223,7 +224,7 @@ class BatchDecoder:
             raise ValueError("the static cache is full")
         cache.bias.index_put_((self.rows, at), self.zero)
         cos = self.cos[at].unsqueeze(1)  # (batch, 1, dim)
-        sin = self.sin[at].unsqueeze(1)
+        signed = self.signed_sin[at].unsqueeze(1)
         bias = cache.bias[:, None, :]  # (batch, 1, capacity)
         scores = self.scores.view(batch * kv, groups, -1)
         scores32 = self.scores32.view(batch, heads, -1)
@@ -231,7 +232,6 @@ class BatchDecoder:
         probs = self.probs.view(batch * kv, groups, -1)
         x = torch.index_select(self.embed, 0, ids, out=self.x)
         rot3 = self.rot.view(batch, heads, dim)
-        half = dim // 2
         packed = self.packed
         nq, nk, inter = heads * dim, kv * dim, self.gate.shape[1]
         for index, layer in enumerate(text.layers):
@@ -248,8 +248,8 @@ class BatchDecoder:
                 q3, k3, v3 = qkv[:, :nq], qkv[:, nq : nq + nk], qkv[:, nq + nk :]
             q = F.rms_norm(q3.view(batch, heads, dim), (dim,), None, eps_q).mul_(attn.q_norm.weight)
             k = F.rms_norm(k3.view(batch, kv, dim), (dim,), None, eps_k).mul_(attn.k_norm.weight)
-            q = _rope(q, rot3, cos, sin, half)
-            k = _rope(k, rot3[:, :kv], cos, sin, half)
+            q = rotate(q, cos, signed, rot3)
+            k = rotate(k, cos, signed, rot3[:, :kv])
             keys, values = cache.keys[index], cache.values[index]  # (batch, kv, capacity, dim)
             keys[self.rows, :, at] = k
             values[self.rows, :, at] = v3.view(batch, kv, dim)
@@ -287,16 +287,6 @@ class BatchDecoder:
                 x.add_(packed_product(gated, packed[index].down))
         cache.lengths += 1
         return F.rms_norm(x, (x.shape[-1],), None, self.final_eps).mul_(self.lm.norm.weight)
-
-
-def _rope(
-    x: torch.Tensor, rot: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, half: int
-) -> torch.Tensor:
-    """``x * cos + rotate_half(x) * sin`` in place on ``x`` (``rot`` is scratch of ``x``'s shape)."""
-    torch.neg(x[..., half:], out=rot[..., :half])
-    rot[..., half:].copy_(x[..., :half])
-    rot.mul_(sin)
-    return x.mul_(cos).add_(rot)
 
 
 __all__ = ["BatchDecoder"]

@@ -174,17 +174,23 @@ def signed_sin(sin: torch.Tensor) -> torch.Tensor:
     return torch.cat((-sin[..., :half], sin[..., half:]), dim=-1)
 
 
-def rotate(x: torch.Tensor, cos: torch.Tensor, signed: torch.Tensor) -> torch.Tensor:
+def rotate(
+    x: torch.Tensor,
+    cos: torch.Tensor,
+    signed: torch.Tensor,
+    scratch: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Rotary positions applied to a fresh tensor ``x`` in place, bit for bit as
     ``x * cos + rotate_half(x) * sin`` (transformers' form); ``signed``: ``signed_sin(sin)``.
 
     ``rotate_half(x) * sin`` is ``(-x2 * s1, x1 * s2)`` for halves ``x1, x2`` and
     ``s1, s2``; ``x2 * -s1`` is the same number (negation is exact and rounding
     symmetric), so the halves are multiplied straight into one buffer, with no
-    negated copy and no concatenation.
+    negated copy and no concatenation. ``scratch``: a buffer of ``x``'s shape for that
+    product (else a new one); the recogniser's decoding steps pass their own.
     """
     half = x.shape[-1] // 2
-    turned = torch.empty_like(x)
+    turned = torch.empty_like(x) if scratch is None else scratch
     torch.mul(x[..., half:], signed[..., :half], out=turned[..., :half])
     torch.mul(x[..., :half], signed[..., half:], out=turned[..., half:])
     return x.mul_(cos).add_(turned)
@@ -247,15 +253,18 @@ class TextModel:
         cos, sin = self.lm.rotary_emb(like, positions[None])
         return cos[0, :, None], sin[0, :, None]
 
-    def _project(self, layer: Any, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor):
-        """q, k, v of ``x`` with rotary positions; ``sin`` as :func:`signed_sin` gives it."""
+    def _project(
+        self, layer: Any, x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q, k, v of ``x`` with rotary positions; ``signed_sin``: the sine through
+        :func:`signed_sin`."""
         attn = layer.self_attn
         n = x.shape[0]
         h = rms_norm(layer.input_layernorm, x)
         q = rms_norm(attn.q_norm, attn.q_proj(h).view(n, self.heads, self.head_dim))
         k = rms_norm(attn.k_norm, attn.k_proj(h).view(n, self.kv_heads, self.head_dim))
         v = attn.v_proj(h).view(n, self.kv_heads, self.head_dim)
-        return rotate(q, cos, sin), rotate(k, cos, sin), v
+        return rotate(q, cos, signed_sin), rotate(k, cos, signed_sin), v
 
     @staticmethod
     def _finish(layer: Any, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:

@@ -150,7 +150,8 @@ def test_block_attention_bits_do_not_depend_on_the_input_layout() -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_rotary_positions_equal_transformers_form_bit_for_bit(dtype: str) -> None:
+@pytest.mark.parametrize("scratch", [False, True])
+def test_rotary_positions_equal_transformers_form_bit_for_bit(dtype: str, scratch: bool) -> None:
     from transformers.models.qwen3.modeling_qwen3 import rotate_half
 
     gen = torch.Generator().manual_seed(4)
@@ -159,7 +160,9 @@ def test_rotary_positions_equal_transformers_form_bit_for_bit(dtype: str) -> Non
     angles = torch.rand(37, 1, 64, generator=gen) * 40
     cos, sin = (torch.cat((f, f), dim=-1).to(kind) for f in (angles.cos(), angles.sin()))
     want = x * cos + rotate_half(x) * sin
-    got = text_model.rotate(x.clone(), cos, text_model.signed_sin(sin))
+    # The decoding steps' scratch: a strided view of a wider buffer, as for the key heads.
+    buffer = torch.full((37, 8, 128), float("nan"), dtype=kind)[:, :4] if scratch else None
+    got = text_model.rotate(x.clone(), cos, text_model.signed_sin(sin), buffer)
     assert torch.equal(got, want)
 
 
