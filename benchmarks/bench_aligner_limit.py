@@ -58,6 +58,8 @@ def _linears(module) -> list[tuple[int, int]]:
 
 def pass_flops(model, cfg, n_frames: int, n_audio: int, n_tokens: int, n_slots: int) -> dict:
     """Matrix-product FLOPs of one clip's pass, by part."""
+    from qalign.aligner.qwen3.audio_encoder import window_rows
+
     tower = model.model.audio_tower
     chunk = 2 * cfg.n_window
     n_chunks = math.ceil(n_frames / chunk)
@@ -71,7 +73,7 @@ def pass_flops(model, cfg, n_frames: int, n_audio: int, n_tokens: int, n_slots: 
     encoder_lin = sum(2 * n_audio * i * o for i, o in _linears(tower.layers))
     projector = sum(2 * n_audio * i * o for i, o in _linears(model.model.multi_modal_projector))
     d_model = tower.layers[0].self_attn.embed_dim
-    window = 13 * (cfg.n_window_infer // chunk)
+    window = window_rows(cfg.n_window, cfg.n_window_infer)  # the encoder's own computation
     full, rest = divmod(n_audio, window)
     encoder_attn = len(tower.layers) * 4 * d_model * (full * window**2 + rest**2)
     lm = model.model.language_model

@@ -26,6 +26,8 @@ the same structure).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -39,6 +41,10 @@ from qalign.aligner.qwen3.shapes import by_rows, pad_to
 #: activations in the CPU's cache (32 chunks at once were 1.3x slower on the CPU)
 #: and bound memory on long clips. A chunk's result does not depend on the group.
 CONV_GROUP = 8
+
+#: Attention windows per call of the encoder's row-wise layers (five 8 s windows: a
+#: 120 s clip is three full calls).
+TILE_WINDOWS = 5
 
 
 def use_channels_last(model: Any) -> None:
@@ -98,10 +104,23 @@ def encode_audio(model: Any, features: torch.Tensor) -> torch.Tensor:
     window = num_audio_tokens(width, chunk) * (tower.n_window_infer // chunk)
     total = hidden.shape[0]
     bounds = list(range(0, total, window)) + [total]
+    # Row-wise parts in tiles of a few fixed row counts (qalign.aligner.qwen3.shapes):
+    # steps of one full window, tiles of TILE_WINDOWS windows.
+    step = window_rows(tower.n_window, tower.n_window_infer)
+    rows = partial(by_rows, step=step, tile=TILE_WINDOWS * step)
     for layer in tower.layers:
-        hidden = _encoder_layer(layer, hidden, bounds)
-    # Row-wise, in tiles of a few fixed row counts (qalign.aligner.qwen3.shapes).
-    return by_rows(lambda h: projector(tower.ln_post(h)), hidden, audio=True)
+        hidden = _encoder_layer(layer, hidden, bounds, rows)
+    return rows(lambda h: projector(tower.ln_post(h)), hidden)
+
+
+def window_rows(n_window: int, n_window_infer: int) -> int:
+    """Positions in one full attention window of the encoder (104 for 8 s windows).
+
+    ``n_window``, ``n_window_infer``: the encoder config's values (a chunk is
+    ``2 * n_window`` mel frames, a window ``n_window_infer`` frames).
+    """
+    chunk = 2 * n_window
+    return num_audio_tokens(chunk, chunk) * (n_window_infer // chunk)
 
 
 def window_attention(
@@ -183,10 +202,12 @@ def _attend(
     return torch.matmul(torch.softmax(scores, dim=-1), value)
 
 
-def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch.Tensor:
+def _encoder_layer(
+    layer: Any, hidden: torch.Tensor, bounds: list[int], rows: Callable[..., Any]
+) -> torch.Tensor:
     """One encoder layer (pre-norm attention within windows, then the GELU MLP).
 
-    The row-wise parts run in tiles of a few fixed row counts (:func:`by_rows`)."""
+    The row-wise parts run through ``rows`` (:func:`by_rows` with the encoder's sizes)."""
     attn = layer.self_attn
     n = hidden.shape[0]
 
@@ -194,17 +215,12 @@ def _encoder_layer(layer: Any, hidden: torch.Tensor, bounds: list[int]) -> torch
         h = layer.self_attn_layer_norm(x)
         return tuple(proj(h) for proj in (attn.q_proj, attn.k_proj, attn.v_proj))
 
-    q, k, v = (
-        t.reshape(n, attn.num_heads, -1).transpose(0, 1)
-        for t in by_rows(project, hidden, audio=True)
-    )
+    q, k, v = (t.reshape(n, attn.num_heads, -1).transpose(0, 1) for t in rows(project, hidden))
     out = window_attention(q, k, v, attn.scaling, bounds)
     # Residual sums added into the fresh products (a + b is b + a, bit for bit).
-    hidden = by_rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1), audio=True).add_(hidden)
-    hidden = by_rows(
-        lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))),
-        hidden,
-        audio=True,
+    hidden = rows(attn.out_proj, out.transpose(0, 1).reshape(n, -1)).add_(hidden)
+    hidden = rows(
+        lambda x: layer.fc2(layer.activation_fn(layer.fc1(layer.final_layer_norm(x)))), hidden
     ).add_(hidden)
     if hidden.dtype == torch.float16:  # as the reference does
         limit = torch.finfo(hidden.dtype).max - 1000

@@ -13,9 +13,10 @@ row counts, whatever the length. Each output row depends on its own input row al
 all rows (checked in the tests); the pad rows are dropped.
 
 The audio encoder's rows come 13 per second of audio and its attention windows hold
-104 of them (8 s), so its layers use their own sizes, :data:`AUDIO_ROW_STEP` and
-:data:`AUDIO_ROW_TILE`: whole clips of 8 s multiples need no pad row and a 120 s clip
-(1,560 rows) is three full tiles, where steps of 64 padded a 30 s clip's 390 rows to
+104 of them (8 s), so its layers pass their own sizes to :func:`by_rows`: a step of
+one window (:func:`qalign.aligner.qwen3.audio_encoder.window_rows`) and tiles of five.
+Whole clips of 8 s multiples need no pad row and a 120 s clip (1,560 rows) is three
+full tiles, where steps of 64 padded a 30 s clip's 390 rows to
 448 (15 % more work in every encoder projection). The pad rows cost in proportion:
 a step is a trade between them and the number of distinct shapes. The text stack
 takes steps of 16 rows (32 row counts): a 30 s pass of 711 tokens is padded to 720,
@@ -37,15 +38,11 @@ import torch
 ROW_TILE = 512
 #: The last tile is padded with zero rows to a multiple of this many rows.
 ROW_STEP = 16
-#: The audio encoder's row step: one 8 s attention window of 13 positions per second.
-AUDIO_ROW_STEP = 104
-#: The audio encoder's rows per call: five windows (40 s).
-AUDIO_ROW_TILE = 5 * AUDIO_ROW_STEP
 
 
-def padded_rows(rows: int, step: int | None = None) -> int:
-    """``rows`` rounded up to a multiple of ``step`` (default :data:`ROW_STEP`)."""
-    return round_up(rows, ROW_STEP if step is None else step)
+def padded_rows(rows: int, step: int) -> int:
+    """``rows`` rounded up to a multiple of ``step``."""
+    return round_up(rows, step)
 
 
 def round_up(n: int, step: int) -> int:
@@ -65,21 +62,23 @@ def pad_to(t: torch.Tensor, size: int, axis: int = 0) -> torch.Tensor:
 def by_rows(
     fn: Callable[..., torch.Tensor | tuple[torch.Tensor, ...]],
     *tensors: torch.Tensor,
-    audio: bool = False,
+    step: int | None = None,
+    tile: int | None = None,
 ):
     """``fn(*tensors)`` for a row-wise ``fn``, computed tile by tile (see the module doc).
 
     All ``tensors`` have the same number of rows (first axis); ``fn`` returns a tensor,
     or a tuple of tensors, with one row per input row. Returns the same as one call.
-    ``audio``: the audio encoder's tile and step (:data:`AUDIO_ROW_TILE`,
-    :data:`AUDIO_ROW_STEP`) instead of :data:`ROW_TILE` and :data:`ROW_STEP`.
+    ``step``, ``tile``: the row step and the rows per call (default :data:`ROW_STEP`
+    and :data:`ROW_TILE`, the text stack's; ``tile`` a multiple of ``step``).
     Tensors on any device but the CPU go through in one call.
     """
     if tensors[0].device.type != "cpu":
         # The kernel cache this bounds is oneDNN's; elsewhere tiles only add launches
         # (on CUDA they made an aligner pass several times slower than one call).
         return fn(*tensors)
-    tile, step = (AUDIO_ROW_TILE, AUDIO_ROW_STEP) if audio else (ROW_TILE, ROW_STEP)
+    step = ROW_STEP if step is None else step
+    tile = ROW_TILE if tile is None else tile
     n = tensors[0].shape[0]
     if n <= tile and n == padded_rows(n, step):
         return fn(*tensors)
@@ -103,8 +102,6 @@ def by_rows(
 
 
 __all__ = [
-    "AUDIO_ROW_STEP",
-    "AUDIO_ROW_TILE",
     "ROW_STEP",
     "ROW_TILE",
     "by_rows",

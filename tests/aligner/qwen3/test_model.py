@@ -75,15 +75,18 @@ def _items(runner):
 def test_padding_to_a_few_shapes_changes_no_logit(runner, monkeypatch):
     from functools import partial
 
-    from qalign.aligner.qwen3 import audio_encoder, shapes, text_model
+    from qalign.aligner.qwen3 import audio_encoder, text_model
 
     items = _items(runner)
     padded = runner.slot_logits(items)
+
     # The same passes at each sequence's own length: one call over all rows, the last
     # attention block and the last encoder window unpadded.
-    for tile, step in (("ROW_TILE", "ROW_STEP"), ("AUDIO_ROW_TILE", "AUDIO_ROW_STEP")):
-        monkeypatch.setattr(shapes, tile, 10**9)
-        monkeypatch.setattr(shapes, step, 1)
+    def one_call(fn, *tensors, **sizes):
+        return fn(*tensors)
+
+    for module in (audio_encoder, text_model):
+        monkeypatch.setattr(module, "by_rows", one_call)
     monkeypatch.setattr(
         text_model, "causal_attention", partial(text_model.causal_attention, whole_blocks=False)
     )
@@ -111,7 +114,7 @@ def test_attention_padded_to_whole_blocks_only_where_it_is_exact():
 
 
 def test_row_counts_stay_few_whatever_the_lengths(runner):
-    from qalign.aligner.qwen3 import shapes
+    from qalign.aligner.qwen3 import audio_encoder, shapes
     from qalign.aligner.qwen3.packed_linear import PackedLinear
 
     rows: dict[str, set[int]] = {"audio": set(), "text": set()}
@@ -140,9 +143,11 @@ def test_row_counts_stay_few_whatever_the_lengths(runner):
         for h in hooks:
             h.remove()
     text = set(range(shapes.ROW_STEP, shapes.ROW_TILE + 1, shapes.ROW_STEP))
-    audio_tiles = set(
-        range(shapes.AUDIO_ROW_STEP, shapes.AUDIO_ROW_TILE + 1, shapes.AUDIO_ROW_STEP)
-    )
+    tower = model.audio_tower
+    window = audio_encoder.window_rows(tower.n_window, tower.n_window_infer)
+    assert window == 104  # 8 s windows of 13 positions per second
+    step, tile = window, audio_encoder.TILE_WINDOWS * window
+    audio_tiles = set(range(step, tile + 1, step))
     assert rows["text"] <= text, sorted(rows["text"] - text)
     assert rows["audio"] <= audio_tiles, sorted(rows["audio"] - audio_tiles)
     assert len(rows["text"]) >= 3
