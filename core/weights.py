@@ -14,8 +14,10 @@ here imports transformers.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import sys
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from qalign.errors import ModelLoadError
 
 if TYPE_CHECKING:
+    import threading
+
     import torch
 
 _SAFETENSORS_DTYPES = {
@@ -61,10 +65,114 @@ def _weight_files(folder: Path) -> list[Path]:
 
 #: ``madvise`` advice that maps a range's pages into the process, reading them if needed
 #: (Linux 5.14+; older kernels refuse it with EINVAL, and nothing happens).
-_MADV_POPULATE_READ = 22
+MADV_POPULATE_READ = 22
+#: ``madvise`` advice that unmaps a range's pages from this process. On our copy-on-write
+#: mapping a page written in place is the process's own copy and is lost: a later read
+#: maps the file's page again. :func:`release_pages` checks for such pages first.
+MADV_DONTNEED = 4
 
 
-def map_ahead(tensors: list[torch.Tensor]) -> Any:
+@functools.cache
+def _madvise() -> Any:
+    """The C library's ``madvise`` (looked up once: a lookup per layer cost 0.2 ms), or
+    None where there is none (not Linux, no libc symbol)."""
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+
+
+def _pages(tensor: torch.Tensor, advice: int) -> tuple[int, int]:
+    """(first address, length in bytes) of the pages ``advice`` applies to for ``tensor``:
+    the pages wholly inside its bytes for :data:`MADV_DONTNEED` (a neighbour's data is
+    never dropped), every page it touches otherwise. The length may be 0."""
+    import mmap
+
+    page = mmap.PAGESIZE
+    start = tensor.data_ptr()
+    end = start + tensor.numel() * tensor.element_size()
+    if advice == MADV_DONTNEED:
+        first, last = -(-start // page) * page, end // page * page
+    else:
+        first, last = start // page * page, -(-end // page) * page
+    return first, max(last - first, 0)
+
+
+def advise(tensor: torch.Tensor, advice: int) -> bool:
+    """``madvise(advice)`` over ``tensor``'s pages (see :func:`_pages`), when ``tensor`` is
+    file-mapped (:func:`is_file_mapped`; anything else is left alone).
+
+    Returns whether the kernel took the advice (False: not a mapped file, no whole
+    page, not Linux, or refused). Callers check what the advice may lose first:
+    this does not (:func:`release_pages` does for :data:`MADV_DONTNEED`).
+    """
+    import ctypes
+
+    madvise = _madvise()
+    if madvise is None or not is_file_mapped(tensor):
+        return False
+    first, length = _pages(tensor, advice)
+    if not length:
+        return False
+    return madvise(ctypes.c_void_p(first), ctypes.c_size_t(length), advice) == 0
+
+
+#: /proc/self/pagemap bits, one 64-bit entry per page: the page is in memory; it is
+#: swapped out; it is a page of a file (or shared memory), not the process's own copy.
+_PRESENT, _SWAPPED, _FILE_PAGE = 1 << 63, 1 << 62, 1 << 61
+
+
+def _all_file_pages(first: int, length: int) -> bool:
+    """Whether no page in ``[first, first + length)`` is the process's own copy: every
+    present page is a file page and none is swapped out (a swapped page is anonymous).
+    False when /proc/self/pagemap cannot be read."""
+    import mmap
+
+    import numpy as np
+
+    page = mmap.PAGESIZE
+    count = length // page
+    try:
+        fd = os.open("/proc/self/pagemap", os.O_RDONLY)
+        try:
+            raw = os.pread(fd, count * 8, first // page * 8)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    if len(raw) != count * 8:
+        return False
+    entries = np.frombuffer(raw, dtype="<u8")
+    own = ((entries & _PRESENT) != 0) & ((entries & _FILE_PAGE) == 0)
+    return not (own.any() or (entries & _SWAPPED).any())
+
+
+def release_pages(tensor: torch.Tensor) -> bool:
+    """Unmap the whole pages under a file-mapped ``tensor`` from this process
+    (``MADV_DONTNEED``), unless one of them was written: returns whether it did.
+
+    The kernel's page cache keeps the file: a later read maps the pages again, as
+    the file holds them, and the next process that maps the checkpoint finds them
+    in memory. A page written in place (``weight.mul_(2)`` after loading) is the
+    process's own copy of it on our copy-on-write mapping, and the advice would
+    throw the edit away, so /proc/self/pagemap is read first and nothing is
+    released when any page is such a copy, or when pagemap cannot be read.
+    (``MADV_PAGEOUT``, used before, also evicted the pages from the page cache:
+    every later run read about 840 MB from disk again, in the middle of its first pass.)
+    """
+    if _madvise() is None or not is_file_mapped(tensor):
+        return False
+    first, length = _pages(tensor, MADV_DONTNEED)
+    if not length or not _all_file_pages(first, length):
+        return False
+    return advise(tensor, MADV_DONTNEED)
+
+
+def map_ahead(tensors: list[torch.Tensor], stop: threading.Event | None = None) -> Any:
     """Map the pages of the file-mapped ``tensors`` into the process ahead of their first
     use, one after another in a background thread; returns the (daemon) thread, or
     None when there is nothing to map or no way to (not Linux, no libc).
@@ -75,34 +183,22 @@ def map_ahead(tensors: list[torch.Tensor]) -> Any:
     same work in one call per tensor; called from a thread (the call releases the
     interpreter's lock), it runs while the process is busy with other work on one
     core (the speech map, the tokenizer) and the pass finds the pages mapped.
-    Nothing changes what the tensors hold.
+    Nothing changes what the tensors hold. The thread stops before its next tensor
+    once ``stop`` is set (the aligner sets it when its weights start being packed,
+    whose originals' pages are then released and must not be mapped again).
     """
-    import sys
     import threading
 
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-    import mmap
-
-    ranges = []
-    page = mmap.PAGESIZE
-    for tensor in tensors:
-        if is_file_mapped(tensor):
-            start = tensor.data_ptr()
-            end = start + tensor.numel() * tensor.element_size()
-            first = start // page * page
-            ranges.append((first, -(-end // page) * page - first))
-    try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-    if not ranges:
+    mapped = [t for t in tensors if is_file_mapped(t)]
+    if _madvise() is None or not mapped:
         return None
 
     def run() -> None:
-        for first, length in ranges:
-            if madvise(ctypes.c_void_p(first), ctypes.c_size_t(length), _MADV_POPULATE_READ):
+        # ``mapped`` holds the tensors, and so the file mapping, while the thread runs.
+        for tensor in mapped:
+            if stop is not None and stop.is_set():
+                return
+            if not advise(tensor, MADV_POPULATE_READ):
                 return  # refused (an older kernel): the pass faults the pages in as before
 
     thread = threading.Thread(target=run, name="qalign-map-ahead", daemon=True)
@@ -228,4 +324,13 @@ def _describe_keys(keys: set[str] | list[str]) -> str:
     return f"{len(keys)} ({shown}{', ...' if len(keys) > 5 else ''})"
 
 
-__all__ = ["is_file_mapped", "load_weights", "map_ahead", "read_safetensors"]
+__all__ = [
+    "MADV_DONTNEED",
+    "MADV_POPULATE_READ",
+    "advise",
+    "is_file_mapped",
+    "load_weights",
+    "map_ahead",
+    "read_safetensors",
+    "release_pages",
+]

@@ -56,3 +56,19 @@ def _restore_qalign_logger():
     logger.setLevel(level)
     logger.handlers[:] = handlers
     logger.propagate = propagate
+
+
+@pytest.fixture()
+def rss_file_kb():
+    """A function giving this process's resident file-backed memory (``RssFile`` in
+    /proc/self/status), in kB; the test skips where there is none (not Linux)."""
+    status = Path("/proc/self/status")
+
+    def read() -> int:
+        if status.is_file():
+            for line in status.read_text().splitlines():
+                if line.startswith("RssFile:"):
+                    return int(line.split()[1])
+        pytest.skip("no RssFile in /proc/self/status")
+
+    return read

@@ -128,7 +128,8 @@ class Qwen3AlignerModel:
             # The layers' mapped weights, in the order the pass reads them (the embedding
             # table is left out: a pass reads a few of its rows).
             parts = (inner.audio_tower, inner.multi_modal_projector, inner.language_model.layers)
-            map_ahead([p for part in parts for p in _weights_in_order(part)])
+            weights = [p for part in parts for p in _weights_in_order(part)]
+            map_ahead(weights, stop=self.passes.packing)
 
     @contextmanager
     def threads(self) -> Iterator[None]:

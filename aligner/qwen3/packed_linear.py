@@ -18,25 +18,24 @@ for :class:`PackedLinear` modules in place; the model's own forward code calls
 them as before. It only does so where the packed path exists: CPU, bf16 weights,
 a torch built with oneDNN that supports bf16 on this CPU. After packing, the
 layer no longer holds its original weight, and the process lets go of a
-memory-mapped original's pages (``MADV_DONTNEED``, see :func:`_release_pages`),
-so packing does not double the weights' share of the process's memory, while
-the file stays in the kernel's page cache for the next process to map.
+memory-mapped original's pages (:func:`qalign.weights.release_pages`; not when
+the process wrote to them), so packing does not double the weights' share of
+the process's memory, while the file stays in the kernel's page cache for the
+next process to map.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import sys
+import threading
 from typing import Any
 
 import torch
 
-log = logging.getLogger("qalign")
+from qalign.weights import release_pages
 
-#: ``madvise`` advice that unmaps pages from this process (a private file mapping's
-#: pages are read again from the file, or the page cache, if ever touched again).
-_MADV_DONTNEED = 4
+log = logging.getLogger("qalign")
 
 
 @functools.cache
@@ -69,59 +68,22 @@ def packed_product(
     return torch.ops.mkldnn._linear_pointwise(rows, packed, bias, "none", [], "")
 
 
-def _release_pages(tensor: torch.Tensor) -> None:
-    """Unmap the whole pages under ``tensor``'s bytes from this process, when ``tensor`` is
-    a weight memory-mapped from its checkpoint (:func:`qalign.weights.is_file_mapped`;
-    anything else is left alone). Best effort.
-
-    ``MADV_DONTNEED`` drops the pages from the process while the kernel's page cache
-    keeps the file: a later read maps them again, as the file holds them (a mapped
-    weight is never written), and the next process that maps the checkpoint finds
-    them in memory. (``MADV_PAGEOUT``, used before, also evicted them from the page
-    cache: every later run read about 840 MB from disk again, at about 1 GB/s on our
-    machine, in the middle of its first pass.)
-    """
-    from qalign.weights import is_file_mapped
-
-    if not sys.platform.startswith("linux") or not is_file_mapped(tensor):
-        return
-    import ctypes
-    import mmap
-
-    start = tensor.data_ptr()
-    end = start + tensor.numel() * tensor.element_size()
-    page = mmap.PAGESIZE
-    first, last = -(-start // page) * page, end // page * page
-    if last <= first:
-        return
-    madvise = _madvise()
-    if madvise is not None:
-        madvise(ctypes.c_void_p(first), ctypes.c_size_t(last - first), _MADV_DONTNEED)
-
-
-@functools.cache
-def _madvise() -> Any:
-    """The C library's ``madvise`` (looked up once: a lookup per layer cost 0.2 ms), or
-    None where there is none."""
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):  # no libc symbol: nothing to hand back
-        return None
-
-
 class PassCounter:
     """Counts a model's passes, so that its :class:`PackedLinear` layers pack on the
     first call of a later pass than the one they first ran in (see the module doc).
-    The model calls :meth:`begin` at the start of every pass."""
+    The model calls :meth:`begin` at the start of every pass. :attr:`packing` is set
+    when the second pass begins, the first in which layers pack (and release their
+    originals' pages): a thread mapping those pages ahead stops on it."""
 
     def __init__(self) -> None:
         self.passes = 0
+        self.packing = threading.Event()
 
     def begin(self) -> None:
         """A new pass starts."""
         self.passes += 1
+        if self.passes >= 2:
+            self.packing.set()
 
 
 class PackedLinear(torch.nn.Module):
@@ -160,7 +122,7 @@ class PackedLinear(torch.nn.Module):
         assert weight is not None
         self._packed = pack_weight(weight)
         self._weight = None
-        _release_pages(weight)
+        release_pages(weight)
         return self._packed
 
     def _pass_now(self) -> int:

@@ -69,64 +69,6 @@ def test_only_bf16_cpu_linears_are_replaced() -> None:
     assert isinstance(model[2], torch.nn.LayerNorm)
 
 
-def _resident_pages(tensor: torch.Tensor) -> tuple[int, int]:
-    """(pages of ``tensor``'s whole pages in the page cache, whole pages) by ``mincore``."""
-    import ctypes
-    import mmap
-
-    page = mmap.PAGESIZE
-    start = tensor.data_ptr()
-    first = -(-start // page) * page
-    last = (start + tensor.numel() * tensor.element_size()) // page * page
-    count = (last - first) // page
-    vec = (ctypes.c_ubyte * count)()
-    libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.mincore(ctypes.c_void_p(first), ctypes.c_size_t(last - first), vec) == 0
-    return sum(v & 1 for v in vec), count
-
-
-def _rss_file_kb() -> int:
-    """This process's resident file-backed memory (``RssFile`` in /proc/self/status), kB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("RssFile:"):
-            return int(line.split()[1])
-    pytest.skip("no RssFile in /proc/self/status")
-
-
-def test_releasing_a_mapped_weight_keeps_its_values_and_the_page_cache(tmp_path: Path) -> None:
-    """The process lets go of the pages (its file-backed memory drops) but the kernel
-    keeps the file cached for the next process, and the values read back unchanged."""
-    import os
-    import sys
-
-    from safetensors.torch import save_file
-
-    from qalign.weights import read_safetensors
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("madvise and /proc are Linux's")
-    gen = torch.Generator().manual_seed(4)
-    weight = torch.randn(4096, 2048, generator=gen).to(torch.bfloat16)  # 16 MB
-    save_file({"w": weight}, str(tmp_path / "w.safetensors"))
-    with open(tmp_path / "w.safetensors", "rb+") as fh:
-        os.fsync(fh.fileno())  # clean pages, as a checkpoint's are (dirty ones stay anyway)
-    mapped = read_safetensors(tmp_path / "w.safetensors")["w"]
-    assert torch.equal(mapped, weight)  # every page read once
-    before = _rss_file_kb()
-    packed_linear._release_pages(mapped)
-    assert before - _rss_file_kb() > 12 * 1024  # no longer this process's memory
-    resident, pages = _resident_pages(mapped)
-    assert resident == pages  # still in the page cache (MADV_PAGEOUT evicted them)
-    assert torch.equal(mapped, weight)  # read back, unchanged
-
-
-def test_releasing_leaves_memory_that_is_not_a_mapped_file_alone() -> None:
-    weight = torch.randn(1024, 2048, generator=torch.Generator().manual_seed(5))
-    copy = weight.clone()
-    packed_linear._release_pages(weight)  # anonymous memory: the advice would zero it
-    assert torch.equal(weight, copy)
-
-
 @needs_packing
 @pytest.mark.parametrize("seconds", [[2.0, 0.6, 3.1]])
 def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
@@ -164,7 +106,7 @@ def test_bf16_aligner_logits_are_the_unpacked_models_and_batch_equals_single(
 
 
 @needs_packing
-def test_a_layer_run_once_is_never_packed() -> None:
+def test_without_a_pass_counter_a_layer_packs_on_its_second_call() -> None:
     """Without a pass counter every call counts as a pass: the first call uses the
     original weight, the second packs it; every call gives the linear's bits."""
     layer = _linear(64, 96, True, seed=8)
@@ -223,3 +165,67 @@ def test_the_aligner_packs_nothing_in_its_first_pass(parity_dir: Path) -> None:
     assert not any(layer.packed for layer in layers)
     assert torch.equal(runner.slot_logits(items[:1])[0], first[0])
     assert all(layer.packed for layer in layers)
+
+
+def _bf16_checkpoint(parity_dir: Path, folder: Path) -> Path:
+    """fa-tiny-hf saved in bf16 (its own file is float32, which a bf16 load copies: no
+    weight would stay file-mapped, and packing would release nothing)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    source = parity_dir / "fa-tiny-hf"
+    folder.mkdir()
+    for file in source.iterdir():
+        if file.is_file() and file.suffix != ".safetensors":
+            shutil.copy(file, folder / file.name)
+    weights = load_file(str(source / "model.safetensors"))
+    save_file(
+        {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in weights.items()},
+        str(folder / "model.safetensors"),
+    )
+    return folder
+
+
+@needs_packing
+def test_a_bf16_checkpoint_packs_and_releases_its_mapped_weights_with_the_same_logits(
+    parity_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The whole path on a checkpoint stored in bf16: the layers' originals are views
+    of the mapped file (mapped ahead by a thread, which the second pass stops), the
+    second pass packs them and releases their pages, and three passes give the logits
+    of a model that never packs, bit for bit."""
+    pytest.importorskip("transformers")
+    import numpy as np
+
+    from qalign.aligner.qwen3 import Qwen3Aligner
+    from qalign.weights import is_file_mapped
+
+    folder = _bf16_checkpoint(parity_dir, tmp_path / "fa-tiny-bf16")
+    runner = Qwen3Aligner.from_pretrained(folder, dtype="bf16", device="cpu").runner
+    layers = [m for m in runner.model.modules() if isinstance(m, PackedLinear)]
+    assert layers and all(is_file_mapped(layer.original) for layer in layers)
+    released: list[bool] = []
+    release = packed_linear.release_pages
+    monkeypatch.setattr(
+        packed_linear, "release_pages", lambda t: (released.append(release(t)), released[-1])[1]
+    )
+    rng = np.random.default_rng(11)
+    words = ["the", "quick", "brown", "fox", "jumps", "over"]
+    items = [
+        runner.prepare((rng.standard_normal(int(s * 16000)) * 0.1).astype(np.float32), words)
+        for s in (2.5, 1.2)
+    ]
+    passes = [runner.slot_logits(items)]
+    assert not any(layer.packed for layer in layers) and not runner.passes.packing.is_set()
+    passes += [runner.slot_logits(items), runner.slot_logits(items)]
+    assert all(layer.packed for layer in layers) and runner.passes.packing.is_set()
+    assert len(released) == len(layers) and any(released)  # tiny layers may hold no whole page
+
+    monkeypatch.setattr(packed_linear, "can_pack", lambda dtype, device: False)
+    plain = Qwen3Aligner.from_pretrained(folder, dtype="bf16", device="cpu").runner
+    assert not any(isinstance(m, PackedLinear) for m in plain.model.modules())
+    reference = plain.slot_logits(items)
+    for logits in passes:
+        for got, want in zip(logits, reference, strict=True):
+            assert torch.equal(got, want)
