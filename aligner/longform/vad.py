@@ -12,9 +12,10 @@ Importing silero-vad sets torch's thread count to 1 for the whole process;
 :meth:`SpeechDetector.create` puts it back.
 
 The network is a TorchScript module, run with the graph executor's optimisation off
-(:data:`OPTIMIZE_GRAPH`): its first calls otherwise profile and re-plan the graph
-(about 0.04 s of a 30 s clip's 0.13 s, measured), and a clip of a few minutes or less
-never earns that back; the probabilities are the same bit for bit (tested).
+(:data:`OPTIMIZE_GRAPH`, for every clip): its first calls otherwise profile and
+re-plan the graph, about 0.04 s of a 30 s clip's 0.13 s (measured); what the
+optimised graph would save on longer clips was not measured. The probabilities are
+the same bit for bit (tested).
 """
 
 from __future__ import annotations

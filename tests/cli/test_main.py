@@ -82,3 +82,76 @@ def test_python_dash_m_qalign_ends_with_the_command_code() -> None:
     bad = subprocess.run([sys.executable, "-m", "qalign", "no-such-command"],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "qalign: error:" in bad.stderr
+
+
+def test_a_missing_extra_exits_3(tmp_path: Path) -> None:
+    probe = _PROBE_HEAD + (
+        "sys.modules['pocketsphinx'] = None  # the sphinx extra, as if not installed\n"
+        "sys.argv = ['qalign', 'align', sys.argv[1], sys.argv[2], '--engine', 'sphinx',\n"
+        "            '-l', 'en', '-o', sys.argv[3]]\n"
+        "from qalign.cli.main import entry\n"
+        "entry()\n"
+    )
+    out = tmp_path / "out.json"
+    examples = REPO / "examples"
+    done = _run(probe, str(examples / "hello.wav"), str(examples / "hello.txt"), str(out))
+    assert done.returncode == 3, done.stderr
+    assert 'pip install "qalign[sphinx]"' in done.stderr
+    assert "handlers ran" in done.stdout and not out.exists()
+
+
+def test_a_batch_with_a_failed_item_exits_1(tmp_path: Path, parity_dir: Path) -> None:
+    pytest.importorskip("transformers")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("hello.wav", "hello.txt"):
+        (corpus / name).write_bytes((REPO / "examples" / name).read_bytes())
+    (corpus / "broken.wav").write_bytes(b"not audio")
+    (corpus / "broken.txt").write_text("hello world\n")
+    probe = _PROBE_HEAD + (
+        "sys.argv = ['qalign', 'batch', sys.argv[1], '-o', sys.argv[2], '--engine', 'qwen3',\n"
+        "            '-m', sys.argv[3], '--device', 'cpu', '-l', 'en']\n"
+        "from qalign.cli.main import entry\n"
+        "entry()\n"
+    )
+    out = tmp_path / "out"
+    done = _run(probe, str(corpus), str(out), str(parity_dir / "fa-tiny-hf"))
+    assert done.returncode == 1, done.stderr
+    assert "1 done" in done.stderr and "1 failed" in done.stderr
+    assert (out / "hello.json").is_file() and "broken" in (out / "failures.csv").read_text()
+    assert "handlers ran" in done.stdout
+
+
+def test_an_interruption_exits_130(tmp_path: Path) -> None:
+    """SIGINT in the middle of a command: the usual line, code 130, no output left."""
+    import signal
+
+    (tmp_path / "in.ctm").write_text(
+        "".join(f"rec 1 {i * 0.3:.3f} 0.200 w{i}\n" for i in range(5000))
+    )
+    probe = (
+        "import os, signal, sys\n"
+        "from qalign.formats import tsv\n"
+        "real = tsv.iter_tsv\n"
+        "def interrupted(alignment):\n"
+        "    for i, chunk in enumerate(real(alignment)):\n"
+        "        yield chunk\n"
+        "        if i == 0:\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "tsv.iter_tsv = interrupted\n"
+        "sys.argv = ['qalign', 'convert', 'in.ctm', 'out.tsv']\n"
+        "from qalign.cli.main import entry\n"
+        "entry()\n"
+    )
+    # SIGINT at its default in the child (a shell's background job inherits it ignored).
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "qalign: interrupted"
+    assert sorted(os.listdir(tmp_path)) == ["in.ctm"]
