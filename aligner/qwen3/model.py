@@ -22,7 +22,8 @@ How it runs, and why:
   for oneDNN from the model's second pass on, a single pass runs on the mapped
   weights (:mod:`~qalign.aligner.qwen3.packed_linear`, same bits), whose pages a
   background thread maps into the process before the first pass needs them
-  (:func:`qalign.weights.map_ahead`); freed activations stay in the process between
+  (:func:`qalign.weights.map_ahead`; it stops when the second pass begins, so
+  that it does not map again the pages packing releases); freed activations stay in the process between
   layers instead of coming back as fresh pages (:mod:`~qalign.aligner.qwen3.heap`).
 * **Head only where needed.** The hidden states are gathered at the
   ``<timestamp>`` positions first, and the 5000-way head runs on those rows only,
