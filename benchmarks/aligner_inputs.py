@@ -156,10 +156,14 @@ def transcript_text(words: Sequence[str], seed: int = 0) -> str:
 
 
 def tokenizer_counter(model_folder: str | os.PathLike[str]) -> Callable[[str], int]:
-    """Token count of one word with the checkpoint's tokenizer (no special tokens, no leading space)."""
-    from transformers import AutoTokenizer
+    """Token count of one word with the checkpoint's tokenizer (no special tokens, no leading space).
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_folder))
+    Read with qalign's own loader (``tokenizers`` alone, no transformers import):
+    the counts equal transformers' ``AutoTokenizer`` for every word of the pool.
+    """
+    from qalign.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(Path(model_folder))
 
     def count(word: str) -> int:
         return len(tokenizer(word, add_special_tokens=False)["input_ids"])

@@ -110,14 +110,6 @@ def checkpoints(args: argparse.Namespace) -> dict[str, Path]:
     return {"align": aligner.native.parent, "asr": native.parent}
 
 
-def token_counter(folder: Path):
-    """Tokens of one word with the checkpoint's tokenizer (no special tokens)."""
-    from tokenizers import Tokenizer
-
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    return lambda word: len(tokenizer.encode(word, add_special_tokens=False).ids)
-
-
 def run_job(args: argparse.Namespace, task: str, engine: str, folder: Path, inputs: Path) -> dict:
     """One worker process; its RESULT, or ``{"error": ...}`` with the end of its output."""
     layout = "native" if engine == "ours" else "original"
@@ -202,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--markdown", type=Path, help="the table as markdown")
     args = parser.parse_args(argv)
 
-    from aligner_inputs import write_inputs
+    from aligner_inputs import tokenizer_counter, write_inputs
 
     limits = device_limits(args.device)
     if args.device.startswith("cuda"):
@@ -212,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(limits), flush=True)
     folders = checkpoints(args)
     inputs = Path(args.workdir) / "inputs"
-    write_inputs(inputs, [args.seconds], token_counter(folders["align"] / "native"))
+    write_inputs(inputs, [args.seconds], tokenizer_counter(folders["align"] / "native"))
     results: list[dict] = []
     for job in args.jobs.split(","):
         task, engine = job.split("/")
