@@ -3,23 +3,24 @@ the engine's ``rescore`` sees, and what comes back into the stitched units."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 from qalign.aligner.longform.aligner import _rescored
 from qalign.aligner.longform.engine import Script, WindowEngine
 from qalign.aligner.longform.stitch import Kept
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-class _Engine(WindowEngine):
+from longform_fakes import FakeEngine  # noqa: E402
+
+
+class _Engine(FakeEngine):
     """Scores each placed unit by how many of its two neighbours are placed (0, 1 or 2)."""
-
-    source = None  # type: ignore[assignment]
 
     def __init__(self) -> None:
         self.calls: list[tuple[list[bool], dict[int, float]]] = []
-
-    def script(self, transcript, language, label):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
 
     def align_windows(self, script, jobs):  # type: ignore[no-untyped-def]
         raise NotImplementedError

@@ -3,28 +3,24 @@ one full search plus about one more pass over the audio (random weights, a wrong
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qalign.aligner.longform import recovery
-from qalign.aligner.longform.engine import Script, WindowEngine
+from qalign.aligner.longform.engine import Script
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.walk import WindowRun
-from qalign.alignment import Source
 from qalign.audio import SAMPLE_RATE, AudioReader
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-@dataclass(frozen=True)
-class _U:
-    text: str
-    norm: str
-    char_start: int
-    char_end: int
+from longform_fakes import FakeEngine, Unit  # noqa: E402
 
 
-class _NeverAgrees(WindowEngine):
+class _NeverAgrees(FakeEngine):
     """Places nothing anywhere; counts the seconds of audio it was given."""
 
     name = "never"
@@ -32,13 +28,6 @@ class _NeverAgrees(WindowEngine):
     def __init__(self) -> None:
         self.seconds = 0.0
         self.jobs = 0
-
-    @property
-    def source(self):
-        return Source("never")
-
-    def script(self, transcript, language, label):  # pragma: no cover - not used here
-        raise NotImplementedError
 
     def align_windows(self, script, jobs):
         self.jobs += len(jobs)
@@ -54,7 +43,7 @@ def _run(minutes: float) -> tuple[WindowRun, _NeverAgrees, float]:
         speech[start : start + 200] = 1.0
     speech_map = SpeechMap(np.zeros(frames), speech, duration, 0.5, "test")
     n = int(duration * 2.5)  # words at 2.5 per second
-    units = tuple(_U(f"w{i}", f"w{i}", 4 * i, 4 * i + 3) for i in range(n))
+    units = tuple(Unit(f"w{i}", f"w{i}", 4 * i, 4 * i + 3) for i in range(n))
     script = Script("English", units, tuple([3.0] * n))
     silent = np.broadcast_to(np.float32(0.0), (int(duration * SAMPLE_RATE),))
     engine = _NeverAgrees()

@@ -5,28 +5,24 @@ inside the window at their times, text before the window's audio (unless the sta
 is open) and after it crammed in at the window's edges. Speech maps are hand-made.
 """
 
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from qalign.aligner.longform.engine import Placed, Script, WindowEngine
+from qalign.aligner.longform.engine import Placed, Script
 from qalign.aligner.longform.refine import drop_false, refine
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import Kept, stitch
 from qalign.aligner.longform.walk import WindowRun
-from qalign.alignment import Source
 from qalign.audio import AudioReader
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-@dataclass(frozen=True)
-class _U:
-    text: str
-    norm: str
-    char_start: int
-    char_end: int
+from longform_fakes import FakeEngine, Unit  # noqa: E402
 
 
-class _Truthful(WindowEngine):
+class _Truthful(FakeEngine):
     """Places units at their true times; forced: what is not in the window is crammed at its edges."""
 
     name = "truthful"
@@ -34,13 +30,6 @@ class _Truthful(WindowEngine):
     def __init__(self, truth: dict[int, tuple[float, float]]) -> None:
         self.truth = truth
         self.jobs: list = []
-
-    @property
-    def source(self):
-        return Source("truthful")
-
-    def script(self, transcript, language, label):  # pragma: no cover - not used here
-        raise NotImplementedError
 
     def align_windows(self, script, jobs):
         out = []
@@ -60,7 +49,7 @@ class _Truthful(WindowEngine):
 
 
 def _script(n):
-    units = tuple(_U(f"w{i}", f"w{i}", 3 * i, 3 * i + 2) for i in range(n))
+    units = tuple(Unit(f"w{i}", f"w{i}", 3 * i, 3 * i + 2) for i in range(n))
     return Script("English", units, tuple([3.0] * n))
 
 

@@ -1,12 +1,13 @@
 """Statuses, interpolated gaps, stretches and the summary line, on hand-made placements."""
 
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qalign.aligner.longform.anchors import keep, trim_tail
-from qalign.aligner.longform.engine import Placed, Script, WindowEngine
+from qalign.aligner.longform.engine import Placed, Script
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import (
     Kept,
@@ -18,33 +19,22 @@ from qalign.aligner.longform.stitch import (
 from qalign.aligner.longform.summary import clock, summary_line
 from qalign.alignment import Alignment, Source
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-@dataclass(frozen=True)
-class _U:
-    text: str
-    norm: str
-    char_start: int
-    char_end: int
+from longform_fakes import FakeEngine, Unit  # noqa: E402
 
 
-class _Engine(WindowEngine):
+class _Engine(FakeEngine):
     name = "test"
     keep_score = 0.2
     sure_score = 0.6
-
-    @property
-    def source(self):
-        return Source("test")
-
-    def script(self, transcript, language, label):  # pragma: no cover - not used here
-        raise NotImplementedError
 
     def align_windows(self, script, jobs):  # pragma: no cover - not used here
         raise NotImplementedError
 
 
 def _script(n):
-    units = tuple(_U(f"w{i}", f"w{i}", 3 * i, 3 * i + 2) for i in range(n))
+    units = tuple(Unit(f"w{i}", f"w{i}", 3 * i, 3 * i + 2) for i in range(n))
     return Script("English", units, tuple([2.0] * n))
 
 

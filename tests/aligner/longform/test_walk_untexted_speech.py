@@ -15,32 +15,28 @@ search placed it 20 s late, on the other paragraph's speech.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from qalign.aligner.longform.engine import Placed, Script, WindowEngine
+from qalign.aligner.longform.engine import Placed, Script
 from qalign.aligner.longform.refine import refine
 from qalign.aligner.longform.speech import SpeechMap
 from qalign.aligner.longform.stitch import SPEECH_NOT_IN_TEXT, Kept, lead_before_untexted, stitch
 from qalign.aligner.longform.walk import WindowRun
-from qalign.alignment import Source
 from qalign.audio import AudioReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from longform_fakes import FakeEngine, Unit  # noqa: E402
 
 #: The speech no text has (s), and how far apart the engine spreads words over it.
 UNTEXTED = (13.5, 33.5)
 SPREAD = 2.0
 
 
-@dataclass(frozen=True)
-class _U:
-    text: str
-    norm: str
-    char_start: int
-    char_end: int
-
-
-class _Forced(WindowEngine):
+class _Forced(FakeEngine):
     """Places each unit at its true time, in order, unless speech no text has lies
     between the last unit placed and its true time: then it is put on that speech, and
     once that speech is used up the window ends there (the text after the words forced
@@ -50,13 +46,6 @@ class _Forced(WindowEngine):
 
     def __init__(self, truth: dict[int, tuple[float, float]]) -> None:
         self.truth = truth
-
-    @property
-    def source(self):
-        return Source("forced")
-
-    def script(self, transcript, language, label):  # pragma: no cover - not used here
-        raise NotImplementedError
 
     def align_windows(self, script, jobs):
         return [self._one(job) for job in jobs]
@@ -94,7 +83,7 @@ def _case():
     for a, b in [(1.0, 12.9), UNTEXTED, (34.0, 54.0)]:
         prob[int(round(a * 100)) : int(round(b * 100))] = 1.0
     speech = SpeechMap(np.zeros(frames), prob, duration, 0.5, "test")
-    units = tuple(_U(f"w{i}", f"w{i}", 4 * i, 4 * i + 3) for i in range(80))
+    units = tuple(Unit(f"w{i}", f"w{i}", 4 * i, 4 * i + 3) for i in range(80))
     script = Script("English", units, tuple([3.0] * 80))
     engine = _Forced(truth)
     reader = AudioReader(np.zeros(int(duration * 16000), np.float32))
